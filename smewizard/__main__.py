@@ -1,0 +1,3 @@
+from smewizard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""Options shared by subcommands and turning them into a run Context."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from smewizard import validate
+from smewizard.dns import Dns, parse_nameserver
+from smewizard.host import LocalHost
+from smewizard.steps.base import Context
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="treat DIR as the server's / (a simulated or copied SME root)",
+    )
+    parser.add_argument(
+        "--nameserver",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        help="ask this DNS server instead of the system resolver (repeatable)",
+    )
+    parser.add_argument(
+        "--public-ip",
+        metavar="IP",
+        action="append",
+        default=[],
+        help="the server's public IP, when SME and DNS cannot tell it (repeatable)",
+    )
+    parser.add_argument(
+        "--spf-network",
+        metavar="CIDR",
+        action="append",
+        default=[],
+        help="a subnet your provider allocated you, to authorise in SPF instead of single IPs",
+    )
+    parser.add_argument(
+        "--domain",
+        action="append",
+        default=[],
+        help="only look at this hosted domain (repeatable)",
+    )
+    parser.add_argument(
+        "--dns-timeout", type=float, default=3.0, metavar="SECONDS", help="per-lookup timeout"
+    )
+
+
+def build_context(args: argparse.Namespace) -> Context:
+    """Validate every option and build the Context; raises validate.InvalidValue."""
+    nameservers = [parse_nameserver(n) for n in args.nameserver]
+    if not 0.1 <= args.dns_timeout <= 60:
+        raise validate.InvalidValue("--dns-timeout must be between 0.1 and 60 seconds")
+    host = make_host(args)
+    return Context(
+        host=host,
+        dns=Dns(nameservers or None, timeout=args.dns_timeout),
+        public_ips=tuple(validate.ip_address(ip) for ip in args.public_ip),
+        spf_networks=tuple(validate.ip_network(n) for n in args.spf_network),
+        only_domains=tuple(validate.domain_name(d) for d in args.domain),
+    )
+
+
+def make_host(args: argparse.Namespace):
+    if getattr(args, "root", None):
+        from pathlib import Path
+
+        root = Path(args.root)
+        if not (root / "home/e-smith/db").is_dir():
+            raise validate.InvalidValue(
+                f"--root {args.root}: no home/e-smith/db inside; is this an SME root?"
+            )
+        return LocalHost(root)
+    return LocalHost(None)
+
+
+def error(message: str) -> None:
+    print(f"smewizard: error: {message}", file=sys.stderr)

@@ -1,0 +1,41 @@
+"""Run a whole audit: server facts once, then every step's probe concurrently, then assess."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smewizard.model import Assessment, Status, worst
+from smewizard.steps.base import Context, ServerFacts, Step
+from smewizard.steps.registry import available_steps
+from smewizard.steps.server import probe_server
+
+
+@dataclass
+class AuditResult:
+    server: ServerFacts
+    assessments: dict[str, Assessment] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Status:
+        return worst([a.status for a in self.assessments.values()])
+
+
+async def run_step(ctx: Context, step: Step, server: ServerFacts) -> tuple[Any, Assessment]:
+    facts = await step.probe(ctx, server)
+    return facts, step.assess(facts)
+
+
+async def run_audit(ctx: Context, only: Iterable[str] | None = None) -> AuditResult:
+    wanted = set(only) if only else None
+    steps = [s for s in available_steps() if wanted is None or s.key in wanted]
+    server = await probe_server(ctx)
+    outcomes = await asyncio.gather(*(run_step(ctx, s, server) for s in steps))
+    result = AuditResult(server=server)
+    for step, (facts, assessment) in zip(steps, outcomes, strict=True):
+        result.facts[step.key] = facts
+        result.assessments[step.key] = assessment
+    return result

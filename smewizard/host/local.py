@@ -1,0 +1,368 @@
+"""LocalHost: the server is this machine, optionally under a root prefix.
+
+With `root=None` SME paths are used as they are (the wizard runs on the SME box). With a root
+directory, "/home/e-smith/db/configuration" means "<root>/home/e-smith/db/configuration": this
+is how the simulated SME server, the demo and the tests run, through the same code.
+Commands are found on a PATH that starts with the server's SME tool directories
+(`/sbin/e-smith`, mapped into the root), so `db` and `signal-event` resolve to SME's programs
+on a real box and to the simulated ones under a root.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat as statmod
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from smewizard.host.base import (
+    CommandResult,
+    FileStat,
+    HostError,
+    NotFound,
+    PermissionDenied,
+)
+from smewizard.validate import sme_path
+
+SME_TOOL_DIRS = ("/sbin/e-smith", "/usr/local/bin")
+_MAX_LINK_HOPS = 40
+
+
+class LocalHost:
+    def __init__(self, root: str | Path | None = None, *, tool_dirs: Sequence[str] = SME_TOOL_DIRS):
+        self.root = Path(root).resolve() if root is not None else None
+        self._tool_dirs = tuple(tool_dirs)
+        self._names: dict[str, tuple[float, dict[int, str], dict[str, int]]] = {}
+
+    @property
+    def description(self) -> str:
+        return f"simulated SME root {self.root}" if self.root else "this machine"
+
+    # ------------------------------------------------------------------ paths
+    def real(self, path: str) -> str:
+        """The local filesystem path of an SME path."""
+        sme_path(path)
+        if self.root is None:
+            return path
+        return str(self.root) + path
+
+    def _unmap(self, real_path: str) -> str:
+        if self.root is None:
+            return real_path
+        prefix = str(self.root)
+        if real_path == prefix:
+            return "/"
+        if real_path.startswith(prefix + "/"):
+            return real_path[len(prefix):]
+        return real_path
+
+    # ------------------------------------------------------------------ commands
+    def run(
+        self, argv: Sequence[str], *, timeout: float = 120.0, input_text: str | None = None
+    ) -> CommandResult:
+        args = [str(a) for a in argv]
+        if not args:
+            raise HostError("empty command")
+        if any("\x00" in a for a in args):
+            raise HostError("command argument contains a NUL byte")
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join(
+            [self.real(d) for d in self._tool_dirs] + [env.get("PATH", "/usr/bin:/bin")]
+        )
+        env.setdefault("LC_ALL", "C.UTF-8")
+        exe = shutil.which(args[0], path=env["PATH"])
+        if exe is None:
+            raise NotFound(f"command {args[0]!r} not found on {self.description}")
+        try:
+            proc = subprocess.run(  # noqa: S603 - argv list, never a shell
+                [exe, *args[1:]],
+                input=input_text,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            return CommandResult(
+                tuple(args), -1, _text(exc.stdout), _text(exc.stderr), timed_out=True
+            )
+        except PermissionError as exc:
+            raise PermissionDenied(f"not allowed to run {args[0]}: {exc.strerror}") from None
+        return CommandResult(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+
+    # ------------------------------------------------------------------ reading
+    def read_bytes(self, path: str, *, limit: int | None = None) -> bytes:
+        with _errors(path):
+            with open(self.real(path), "rb") as fh:
+                return fh.read() if limit is None else fh.read(limit)
+
+    def read_text(self, path: str, *, limit: int | None = None) -> str:
+        return self.read_bytes(path, limit=limit).decode("utf-8", errors="replace")
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(self.real(path))
+
+    def list_dir(self, path: str) -> list[str]:
+        with _errors(path):
+            return sorted(os.listdir(self.real(path)))
+
+    def stat(self, path: str) -> FileStat | None:
+        real = self.real(path)
+        try:
+            st = os.lstat(real)
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            return None
+        except PermissionError as exc:
+            raise PermissionDenied(f"cannot inspect {path}: {exc.strerror}") from None
+        is_link = statmod.S_ISLNK(st.st_mode)
+        target = self._unmap(os.readlink(real)) if is_link else None
+        return FileStat(
+            path=path,
+            mode=statmod.S_IMODE(st.st_mode),
+            uid=st.st_uid,
+            gid=st.st_gid,
+            owner=self.user_of(st.st_uid),
+            group=self.group_of(st.st_gid),
+            size=st.st_size,
+            mtime=st.st_mtime,
+            is_dir=statmod.S_ISDIR(st.st_mode),
+            is_file=statmod.S_ISREG(st.st_mode),
+            is_symlink=is_link,
+            link_target=target,
+        )
+
+    def resolve(self, path: str) -> str | None:
+        """Follow links in SME path space (a link's absolute target is an SME path)."""
+        current = path
+        for _ in range(_MAX_LINK_HOPS):
+            parts = [p for p in current.split("/") if p]
+            resolved = ""
+            changed = False
+            for i, part in enumerate(parts):
+                candidate = resolved + "/" + part
+                st = self.stat(candidate)
+                if st is None:
+                    return None
+                if st.is_symlink and st.link_target is not None:
+                    target = st.link_target
+                    if not target.startswith("/"):
+                        target = (resolved or "") + "/" + target
+                    rest = "/".join(parts[i + 1:])
+                    current = _normalise(target + ("/" + rest if rest else ""))
+                    changed = True
+                    break
+                resolved = candidate
+            if not changed:
+                return resolved or "/"
+        return None
+
+    # ------------------------------------------------------------------ users
+    def _table(self, kind: str) -> tuple[dict[int, str], dict[str, int]]:
+        real = self.real("/etc/passwd" if kind == "passwd" else "/etc/group")
+        try:
+            mtime = os.stat(real).st_mtime
+        except OSError:
+            return {}, {}
+        cached = self._names.get(kind)
+        if cached and cached[0] == mtime:
+            return cached[1], cached[2]
+        by_id: dict[int, str] = {}
+        by_name: dict[str, int] = {}
+        with open(real, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.rstrip("\n").split(":")
+                if len(fields) >= 3 and fields[2].isdigit():
+                    by_id.setdefault(int(fields[2]), fields[0])
+                    by_name.setdefault(fields[0], int(fields[2]))
+        self._names[kind] = (mtime, by_id, by_name)
+        return by_id, by_name
+
+    def user_of(self, uid: int) -> str:
+        return self._table("passwd")[0].get(uid, str(uid))
+
+    def group_of(self, gid: int) -> str:
+        return self._table("group")[0].get(gid, str(gid))
+
+    def uid_of(self, name: str) -> int:
+        uid = self._table("passwd")[1].get(name)
+        if uid is None:
+            raise NotFound(f"no user {name!r} on {self.description}")
+        return uid
+
+    def gid_of(self, name: str) -> int:
+        gid = self._table("group")[1].get(name)
+        if gid is None:
+            raise NotFound(f"no group {name!r} on {self.description}")
+        return gid
+
+    # ------------------------------------------------------------------ writing
+    def write_atomic(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        mode: int,
+        owner: str | None = None,
+        group: str | None = None,
+    ) -> None:
+        """Write via a temp file created with `mode` (never wider, even briefly), chowned
+        before any byte is written, fsynced, then renamed over `path`."""
+        real = self.real(path)
+        directory = os.path.dirname(real)
+        uid = self.uid_of(owner) if owner else -1
+        gid = self.gid_of(group) if group else -1
+        tmp = os.path.join(directory, f".{os.path.basename(real)}.smewizard-{os.getpid()}.tmp")
+        with _errors(path):
+            old_umask = os.umask(0o077)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode & 0o600)
+            finally:
+                os.umask(old_umask)
+            try:
+                if uid != -1 or gid != -1:
+                    os.fchown(fd, uid, gid)
+                os.fchmod(fd, mode)
+                with os.fdopen(fd, "wb", closefd=False) as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+            os.close(fd)
+            os.replace(tmp, real)
+            _fsync_dir(directory)
+
+    def mkdir(
+        self, path: str, *, mode: int, owner: str | None = None, group: str | None = None
+    ) -> None:
+        real = self.real(path)
+        with _errors(path):
+            old_umask = os.umask(0o077)
+            try:
+                os.mkdir(real, mode & 0o700)
+            finally:
+                os.umask(old_umask)
+            if owner or group:
+                os.chown(real, self.uid_of(owner) if owner else -1, self.gid_of(group) if group else -1)
+            os.chmod(real, mode)
+            _fsync_dir(os.path.dirname(real))
+
+    def chown(self, path: str, owner: str, group: str | None = None) -> None:
+        with _errors(path):
+            os.chown(
+                self.real(path),
+                self.uid_of(owner),
+                self.gid_of(group) if group else -1,
+                follow_symlinks=False,
+            )
+
+    def chmod(self, path: str, mode: int) -> None:
+        with _errors(path):
+            os.chmod(self.real(path), mode)
+
+    def rename(self, src: str, dst: str) -> None:
+        with _errors(src):
+            if os.path.lexists(self.real(dst)):
+                raise HostError(f"{dst} already exists; not overwriting it")
+            os.rename(self.real(src), self.real(dst))
+            _fsync_dir(os.path.dirname(self.real(dst)))
+
+    def copy_tree(self, src: str, dst: str) -> None:
+        with _errors(src):
+            if os.path.lexists(self.real(dst)):
+                raise HostError(f"{dst} already exists; not overwriting it")
+            shutil.copytree(self.real(src), self.real(dst), symlinks=True, copy_function=_copy_keep_owner)
+            _copy_owner(self.real(src), self.real(dst))
+
+    def symlink(self, target: str, path: str) -> None:
+        with _errors(path):
+            os.symlink(self.real(target) if target.startswith("/") else target, self.real(path))
+
+    def remove(self, path: str) -> None:
+        real = self.real(path)
+        with _errors(path):
+            if os.path.isdir(real) and not os.path.islink(real):
+                os.rmdir(real)
+            else:
+                os.unlink(real)
+
+    def is_privileged(self) -> bool:
+        if os.geteuid() == 0:
+            return True
+        if self.root is None:
+            return False
+        return os.access(self.real("/home/e-smith/db"), os.W_OK)
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _normalise(path: str) -> str:
+    out: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(part)
+    return "/" + "/".join(out)
+
+
+def _fsync_dir(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _copy_owner(src: str, dst: str) -> None:
+    st = os.lstat(src)
+    try:
+        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
+    except PermissionError:
+        pass
+
+
+def _copy_keep_owner(src: str, dst: str) -> str:
+    shutil.copy2(src, dst, follow_symlinks=False)
+    _copy_owner(src, dst)
+    return dst
+
+
+class _errors:
+    """Turn OS errors on `path` into typed host errors with the SME path in the message."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or not isinstance(exc, OSError):
+            return False
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, PermissionError) or exc.errno in (errno.EPERM, errno.EACCES, errno.EROFS):
+            raise PermissionDenied(f"{self.path}: {reason} (changes need root)") from None
+        if isinstance(exc, FileNotFoundError):
+            raise NotFound(f"{self.path}: no such file or directory") from None
+        raise HostError(f"{self.path}: {reason}") from None
