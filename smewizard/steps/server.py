@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from smewizard import validate
-from smewizard.steps.base import Context, PublicIp, ServerFacts
 from smewizard.sme.config import SmeConfig
+from smewizard.steps.base import Context, PublicIp, ServerFacts
 
 
 def smarthost_name(value: str | None) -> str | None:
