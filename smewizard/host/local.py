@@ -27,7 +27,7 @@ from smewizard.host.base import (
 )
 from smewizard.validate import sme_path
 
-SME_TOOL_DIRS = ("/sbin/e-smith", "/usr/local/bin")
+SME_TOOL_DIRS = ("/sbin/e-smith", "/usr/local/bin", "/usr/bin", "/bin")
 _MAX_LINK_HOPS = 40
 
 
