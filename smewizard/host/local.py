@@ -25,17 +25,17 @@ from smewizard.host.base import (
     NotFound,
     PermissionDenied,
 )
-from smewizard.validate import sme_path
+from smewizard.host.paths import NameTable, RootMap, resolve_links
 
 SME_TOOL_DIRS = ("/sbin/e-smith", "/usr/local/bin", "/usr/bin", "/bin")
-_MAX_LINK_HOPS = 40
 
 
 class LocalHost:
     def __init__(self, root: str | Path | None = None, *, tool_dirs: Sequence[str] = SME_TOOL_DIRS):
         self.root = Path(root).resolve() if root is not None else None
+        self._map = RootMap(str(self.root) if self.root else None)
         self._tool_dirs = tuple(tool_dirs)
-        self._names: dict[str, tuple[float, dict[int, str], dict[str, int]]] = {}
+        self._names: dict[str, tuple[float, NameTable]] = {}
 
     @property
     def description(self) -> str:
@@ -44,20 +44,10 @@ class LocalHost:
     # ------------------------------------------------------------------ paths
     def real(self, path: str) -> str:
         """The local filesystem path of an SME path."""
-        sme_path(path)
-        if self.root is None:
-            return path
-        return str(self.root) + path
+        return self._map.real(path)
 
     def _unmap(self, real_path: str) -> str:
-        if self.root is None:
-            return real_path
-        prefix = str(self.root)
-        if real_path == prefix:
-            return "/"
-        if real_path.startswith(prefix + "/"):
-            return real_path[len(prefix):]
-        return real_path
+        return self._map.unmap(real_path)
 
     # ------------------------------------------------------------------ commands
     def run(
@@ -139,64 +129,37 @@ class LocalHost:
 
     def resolve(self, path: str) -> str | None:
         """Follow links in SME path space (a link's absolute target is an SME path)."""
-        current = path
-        for _ in range(_MAX_LINK_HOPS):
-            parts = [p for p in current.split("/") if p]
-            resolved = ""
-            changed = False
-            for i, part in enumerate(parts):
-                candidate = resolved + "/" + part
-                st = self.stat(candidate)
-                if st is None:
-                    return None
-                if st.is_symlink and st.link_target is not None:
-                    target = st.link_target
-                    if not target.startswith("/"):
-                        target = (resolved or "") + "/" + target
-                    rest = "/".join(parts[i + 1:])
-                    current = _normalise(target + ("/" + rest if rest else ""))
-                    changed = True
-                    break
-                resolved = candidate
-            if not changed:
-                return resolved or "/"
-        return None
+        return resolve_links(self.stat, path)
 
     # ------------------------------------------------------------------ users
-    def _table(self, kind: str) -> tuple[dict[int, str], dict[str, int]]:
+    def _table(self, kind: str) -> NameTable:
         real = self.real("/etc/passwd" if kind == "passwd" else "/etc/group")
         try:
             mtime = os.stat(real).st_mtime
         except OSError:
-            return {}, {}
+            return NameTable()
         cached = self._names.get(kind)
         if cached and cached[0] == mtime:
-            return cached[1], cached[2]
-        by_id: dict[int, str] = {}
-        by_name: dict[str, int] = {}
+            return cached[1]
         with open(real, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                fields = line.rstrip("\n").split(":")
-                if len(fields) >= 3 and fields[2].isdigit():
-                    by_id.setdefault(int(fields[2]), fields[0])
-                    by_name.setdefault(fields[0], int(fields[2]))
-        self._names[kind] = (mtime, by_id, by_name)
-        return by_id, by_name
+            table = NameTable(fh.read())
+        self._names[kind] = (mtime, table)
+        return table
 
     def user_of(self, uid: int) -> str:
-        return self._table("passwd")[0].get(uid, str(uid))
+        return self._table("passwd").name(uid)
 
     def group_of(self, gid: int) -> str:
-        return self._table("group")[0].get(gid, str(gid))
+        return self._table("group").name(gid)
 
     def uid_of(self, name: str) -> int:
-        uid = self._table("passwd")[1].get(name)
+        uid = self._table("passwd").by_name.get(name)
         if uid is None:
             raise NotFound(f"no user {name!r} on {self.description}")
         return uid
 
     def gid_of(self, name: str) -> int:
-        gid = self._table("group")[1].get(name)
+        gid = self._table("group").by_name.get(name)
         if gid is None:
             raise NotFound(f"no group {name!r} on {self.description}")
         return gid
@@ -306,19 +269,6 @@ def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _normalise(path: str) -> str:
-    out: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out:
-                out.pop()
-            continue
-        out.append(part)
-    return "/" + "/".join(out)
 
 
 def _fsync_dir(directory: str) -> None:
