@@ -1,10 +1,35 @@
-"""`smewizard tui` (being built: see the UI issue)."""
+"""`smewizard [tui]`: the full-screen wizard against this server (or --root DIR)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from smewizard.commands.common import EXIT_OK, EXIT_USAGE, add_target_options, build_context, error
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("tui", help="(being built)")
-    p.set_defaults(func=lambda args: print("not built yet") or 2)
+    p = sub.add_parser(
+        "tui",
+        help="the full-screen wizard against this server (what `smewizard` alone runs)",
+        description="Audit this SME server and its DNS, explain, propose and apply fixes.",
+    )
+    add_target_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ctx = build_context(args)
+    if not ctx.host.exists("/home/e-smith/db"):
+        error(
+            "this machine does not look like an SME server (no /home/e-smith/db). "
+            "Run it on the server, point --root at a copy of one, or try `smewizard demo`."
+        )
+        return EXIT_USAGE
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        error("the wizard needs an interactive terminal; for scripts use `smewizard check`.")
+        return EXIT_USAGE
+    from smewizard.ui.app import SmeWizardApp  # Textual loads only when the UI really starts
+
+    SmeWizardApp(ctx).run()
+    return EXIT_OK

@@ -1,0 +1,461 @@
+"""The wizard's Textual app: sidebar of steps, domain selector, the selected step's view.
+
+The app owns the run Context and does every piece of I/O in thread workers (probes run in
+their own asyncio loop there, so even a blocking library call inside a probe cannot freeze the
+screen). Views only render a StepSnapshot and post request messages (ui/messages.py) back here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, ListView, Select
+
+from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
+from smewizard.actions.base import Action
+from smewizard.engine import run_audit, run_step
+from smewizard.model import Assessment, Record
+from smewizard.steps.base import Context, ServerFacts, Step
+from smewizard.steps.registry import STEP_INFO, StepInfo, load_step
+from smewizard.steps.server import probe_server
+from smewizard.ui import clipboard
+from smewizard.ui.commands import WizardCommands
+from smewizard.ui.messages import (
+    ApplyRequested,
+    CopyRequested,
+    PublishRequested,
+    ReverifyRequested,
+    SaveRequested,
+)
+from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.screens.step import view_class
+from smewizard.ui.snapshot import StepSnapshot
+from smewizard.ui.widgets.sidebar import StepSidebar
+
+ALL_DOMAINS = "*"
+Publisher = Callable[[Record], None]
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    title: str
+    help: str
+    run: Callable[[], Any]
+
+
+def describe_error(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def default_server_label(ctx: Context) -> str:
+    servers = ", ".join(f"{ip}:{port}" for ip, port in ctx.dns.nameservers)
+    return f"{ctx.host.description} · DNS {servers or 'system resolver'}"
+
+
+class SmeWizardApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "smewizard"
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    BINDINGS = [
+        Binding("r", "reverify", "Re-verify"),
+        Binding("a", "apply", "Apply"),
+        Binding("c", "copy_record", "Copy"),
+        Binding("s", "save_records", "Save"),
+        Binding("d", "choose_domain", "Domain"),
+        Binding("n", "next_step", "Next", show=False),
+        Binding("p", "previous_step", "Previous", show=False),
+        *(Binding(str(n), f"go_step('{i.key}')", i.title, show=False) for n, i in enumerate(STEP_INFO, 1)),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        server_label: str | None = None,
+        publisher: Publisher | None = None,
+        records_dir: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        start_step: str = "spf",
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.server_label = server_label or default_server_label(ctx)
+        self.publisher = publisher
+        self.records_dir = records_dir
+        self.env = dict(os.environ if env is None else env)
+        self.steps: dict[str, Step | None] = {i.key: load_step(i) for i in STEP_INFO}
+        self.current = start_step
+        self.domain: str | None = None
+        self.server: ServerFacts | None = None
+        self.facts: dict[str, Any] = {}
+        self.assessments: dict[str, Assessment] = {}
+        self.errors: dict[str, str] = {}
+        self.probing: set[str] = set()
+        self._render_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Select(
+                    [("All domains", ALL_DOMAINS)], value=ALL_DOMAINS, allow_blank=False,
+                    id="domain", prompt="Domain",
+                )
+                yield StepSidebar(
+                    [(info, self.steps[info.key] is not None) for info in STEP_INFO], id="steps"
+                )
+            yield VerticalScroll(id="main")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.sub_title = self.server_label
+        sidebar = self.query_one(StepSidebar)
+        sidebar.index = self._step_index(self.current)
+        sidebar.focus()
+        await self.render_current()
+        self.run_audit_worker()
+
+    # ------------------------------------------------------------ snapshots and rendering
+    def info(self, key: str) -> StepInfo:
+        return next(i for i in STEP_INFO if i.key == key)
+
+    def snapshot(self, key: str) -> StepSnapshot:
+        assessment = self.assessments.get(key)
+        if assessment is not None and self.domain is not None:
+            assessment = assessment.for_domain(self.domain)
+        return StepSnapshot(
+            info=self.info(key),
+            available=self.steps[key] is not None,
+            probing=key in self.probing,
+            facts=self.facts.get(key),
+            assessment=assessment,
+            server=self.server,
+            domain=self.domain,
+            can_publish=self.publisher is not None,
+            error=self.errors.get(key),
+        )
+
+    async def render_current(self) -> None:
+        """Rebuild the main area from the current step's snapshot, keeping the scroll place."""
+        async with self._render_lock:
+            main = self.query_one("#main", VerticalScroll)
+            scroll_y = main.scroll_y
+            snapshot = self.snapshot(self.current)
+            await main.remove_children()
+            await main.mount(view_class(self.current)(snapshot, id="step-view"))
+            main.scroll_to(y=scroll_y, animate=False)
+
+    def _refresh_sidebar(self) -> None:
+        sidebar = self.query_one(StepSidebar)
+        for info in STEP_INFO:
+            item = sidebar.item(info.key)
+            item.probing = info.key in self.probing
+            item.status = self.snapshot(info.key).status  # narrowed to the selected domain
+
+    async def _state_changed(self) -> None:
+        self._refresh_sidebar()
+        await self.render_current()
+
+    def _step_index(self, key: str) -> int:
+        return [i.key for i in STEP_INFO].index(key)
+
+    def current_assessment(self) -> Assessment | None:
+        return self.snapshot(self.current).assessment
+
+    # ------------------------------------------------------------ probing (workers)
+    def _available_keys(self) -> list[str]:
+        return [k for k, s in self.steps.items() if s is not None]
+
+    @work(thread=True, exclusive=True, group="audit")
+    def run_audit_worker(self) -> None:
+        keys = self._available_keys()
+        self.call_from_thread(self._probing_started, keys)
+        try:
+            result = asyncio.run(run_audit(self.ctx))
+        except Exception as exc:  # noqa: BLE001 - shown to the admin, never a traceback
+            self.call_from_thread(self._probe_failed, keys, describe_error(exc))
+            return
+        self.call_from_thread(self._audit_done, result.server, result.facts, result.assessments)
+
+    @work(thread=True, group="probe")
+    def reverify_worker(self, key: str) -> None:
+        step = self.steps.get(key)
+        if step is None:
+            return
+        self.call_from_thread(self._probing_started, [key])
+
+        async def probe() -> tuple[ServerFacts, Any, Assessment]:
+            server = await probe_server(self.ctx)
+            facts, assessment = await run_step(self.ctx, step, server)
+            return server, facts, assessment
+
+        try:
+            server, facts, assessment = asyncio.run(probe())
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self._probe_failed, [key], describe_error(exc))
+            return
+        self.call_from_thread(self._audit_done, server, {key: facts}, {key: assessment})
+
+    async def _probing_started(self, keys: list[str]) -> None:
+        self.probing.update(keys)
+        await self._state_changed()
+
+    async def _probe_failed(self, keys: list[str], message: str) -> None:
+        for key in keys:
+            self.probing.discard(key)
+            self.errors[key] = message
+        self.notify(message, title="Probe failed", severity="error")
+        await self._state_changed()
+
+    async def _audit_done(
+        self, server: ServerFacts, facts: dict[str, Any], assessments: dict[str, Assessment]
+    ) -> None:
+        self.server = server
+        for key, assessment in assessments.items():
+            self.probing.discard(key)
+            self.errors.pop(key, None)
+            self.facts[key] = facts[key]
+            self.assessments[key] = assessment
+        self._update_domains(server.domains)
+        await self._state_changed()
+
+    def _update_domains(self, domains: tuple[str, ...]) -> None:
+        select = self.query_one("#domain", Select)
+        wanted = [("All domains", ALL_DOMAINS)] + [(d, d) for d in domains]
+        if getattr(self, "_domain_options", None) == wanted:
+            return
+        self._domain_options = wanted
+        keep = self.domain if self.domain in domains else ALL_DOMAINS
+        with select.prevent(Select.Changed):
+            select.set_options(wanted)
+            select.value = keep
+        self.domain = None if keep == ALL_DOMAINS else keep
+
+    # ------------------------------------------------------------ navigation
+    @on(ListView.Highlighted, "#steps")
+    async def _step_highlighted(self, event: ListView.Highlighted) -> None:
+        if event.item is None:
+            return
+        key = event.item.id.removeprefix("step-") if event.item.id else self.current
+        if key != self.current:
+            self.current = key
+            await self.render_current()
+
+    @on(ListView.Selected, "#steps")
+    def _step_selected(self) -> None:
+        self._focus_main()
+
+    def _focus_main(self) -> None:
+        view = self.query_one("#main", VerticalScroll)
+        focusable = [w for w in view.query("*") if w.focusable]
+        (focusable[0] if focusable else view).focus()
+
+    @on(Select.Changed, "#domain")
+    async def _domain_changed(self, event: Select.Changed) -> None:
+        value = event.value
+        self.domain = None if value in (ALL_DOMAINS, Select.NULL) else str(value)
+        await self._state_changed()
+
+    def action_go_step(self, key: str) -> None:
+        self.query_one(StepSidebar).index = self._step_index(key)
+
+    def action_next_step(self) -> None:
+        sidebar = self.query_one(StepSidebar)
+        sidebar.index = min((sidebar.index or 0) + 1, len(STEP_INFO) - 1)
+
+    def action_previous_step(self) -> None:
+        sidebar = self.query_one(StepSidebar)
+        sidebar.index = max((sidebar.index or 0) - 1, 0)
+
+    def action_choose_domain(self) -> None:
+        self.query_one("#domain", Select).focus()
+
+    def select_domain(self, domain: str | None) -> None:
+        self.query_one("#domain", Select).value = domain or ALL_DOMAINS
+
+    # ------------------------------------------------------------ re-verify
+    def action_reverify(self) -> None:
+        self.reverify(self.current)
+
+    def reverify(self, key: str) -> None:
+        if self.steps.get(key) is None:
+            self.notify(f"{self.info(key).title} is not yet available.", severity="warning")
+            return
+        self.reverify_worker(key)
+
+    def action_rerun_audit(self) -> None:
+        self.run_audit_worker()
+
+    @on(ReverifyRequested)
+    def _reverify_requested(self, message: ReverifyRequested) -> None:
+        self.reverify(message.step)
+
+    # ------------------------------------------------------------ apply
+    def action_apply(self) -> None:
+        self.request_apply(self.current)
+
+    @on(ApplyRequested)
+    def _apply_requested(self, message: ApplyRequested) -> None:
+        self.request_apply(message.step)
+
+    def request_apply(self, key: str) -> None:
+        assessment = self.snapshot(key).assessment
+        if assessment is None or not assessment.actions:
+            self.notify("No server changes are proposed here.")
+            return
+        self.preview_worker(key, assessment.actions)
+
+    @work(thread=True, exclusive=True, group="apply")
+    def preview_worker(self, key: str, actions: tuple[Action, ...]) -> None:
+        try:
+            items = preview(self.ctx.host, actions)
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.notify, describe_error(exc), title="Preview failed", severity="error")
+            return
+        self.call_from_thread(self._confirm, key, actions, items)
+
+    def _confirm(self, key: str, actions: tuple[Action, ...], items: list[PreviewItem]) -> None:
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.apply_worker(key, actions)
+            else:
+                self.notify("Nothing was changed.")
+
+        self.push_screen(ConfirmApply(self.info(key).title, items), answered)
+
+    @work(thread=True, exclusive=True, group="apply")
+    def apply_worker(self, key: str, actions: tuple[Action, ...]) -> None:
+        try:
+            report = apply_actions(self.ctx.host, actions)
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
+            return
+        self.call_from_thread(self._applied, key, report)
+
+    def _applied(self, key: str, report: ApplyReport) -> None:
+        if report.ok:
+            self.notify(f"Applied {len(report.outcomes)} change(s); re-verifying.", title="Applied")
+        else:
+            failed = next(o for o in report.outcomes if not o.ok)
+            done = sum(1 for o in report.outcomes if o.ok)
+            self.notify(
+                f"{failed.action.summary()} failed: {failed.error}. {done} change(s) before it were applied.",
+                title="Apply stopped",
+                severity="error",
+                timeout=15,
+            )
+        self.reverify(key)
+
+    # ------------------------------------------------------------ records: copy, save, publish
+    def current_records(self) -> tuple[Record, ...]:
+        assessment = self.current_assessment()
+        return assessment.records if assessment is not None else ()
+
+    def action_copy_record(self, index: int = 0, form: str = "value") -> None:
+        records = self.current_records()
+        if not records:
+            self.notify("No DNS record to copy here.")
+            return
+        self.copy_record(records[min(index, len(records) - 1)], form)
+
+    @on(CopyRequested)
+    def _copy_requested(self, message: CopyRequested) -> None:
+        self.copy_record(message.record, message.form)
+
+    def copy_record(self, record: Record, form: str) -> None:
+        text = (
+            clipboard.record_chunked_text(record) if form == "chunks" else clipboard.record_value_text(record)
+        )
+        self.copy_worker(text)
+
+    @work(thread=True, group="copy")
+    def copy_worker(self, text: str) -> None:
+        try:
+            outcome = clipboard.copy_text(
+                text, lambda t: self.call_from_thread(self.copy_to_clipboard, t), env=self.env
+            )
+        except clipboard.PrivateMaterialRefused as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.notify, outcome.describe(), title="Copy", timeout=8)
+
+    def action_save_records(self) -> None:
+        records = self.current_records()
+        if not records:
+            self.notify("No DNS records to save here.")
+            return
+        self.save_worker(records, f"{self.current}-{self.domain or 'all-domains'}")
+
+    @on(SaveRequested)
+    def _save_requested(self, message: SaveRequested) -> None:
+        self.save_worker(message.records, message.stem)
+
+    @work(thread=True, group="save")
+    def save_worker(self, records: tuple[Record, ...], stem: str) -> None:
+        directory = self.records_dir or clipboard.records_directory()
+        try:
+            path = clipboard.save_records(records, directory, stem)
+        except (OSError, clipboard.PrivateMaterialRefused) as exc:
+            self.call_from_thread(self.notify, describe_error(exc), title="Save failed", severity="error")
+            return
+        self.last_saved = path
+        self.call_from_thread(self.notify, f"Saved to {path}", title="Saved", timeout=10)
+
+    @on(PublishRequested)
+    def _publish_requested(self, message: PublishRequested) -> None:
+        self.publish(message.record)
+
+    def publish(self, record: Record) -> None:
+        if self.publisher is None:
+            self.notify("Publish the record at your DNS provider, then re-verify.")
+            return
+        self.publish_worker(self.current, record)
+
+    @work(thread=True, group="publish")
+    def publish_worker(self, key: str, record: Record) -> None:
+        assert self.publisher is not None
+        try:
+            self.publisher(record)
+        except Exception as exc:  # noqa: BLE001
+            self.call_from_thread(self.notify, describe_error(exc), title="Publish failed", severity="error")
+            return
+        self.call_from_thread(self.notify, f"Published {record.rtype} at {record.name} in the demo DNS; re-verifying.")
+        self.call_from_thread(self.reverify, key)
+
+    # ------------------------------------------------------------ command palette
+    def palette_commands(self) -> list[PaletteCommand]:
+        out: list[PaletteCommand] = []
+        for n, info in enumerate(STEP_INFO, 1):
+            out.append(PaletteCommand(f"Go to step {n}: {info.title}", f"guide {', '.join(info.parts)}",
+                                      lambda k=info.key: self.action_go_step(k)))
+        out.append(PaletteCommand("Re-verify this step", "probe the server and DNS again (r)", self.action_reverify))
+        out.append(PaletteCommand("Re-run the whole audit", "probe every step again", self.action_rerun_audit))
+        out.append(PaletteCommand("Apply proposed server changes", "after confirmation (a)", self.action_apply))
+        for index, record in enumerate(self.current_records()):
+            out.append(PaletteCommand(f"Copy record: {record.name} {record.rtype}", "value as one string",
+                                      lambda i=index: self.action_copy_record(i, "value")))
+            if record.rtype == "TXT" and len(record.chunks()) > 1:
+                out.append(PaletteCommand(f"Copy record 255-chunked: {record.name} {record.rtype}",
+                                          '"…" "…" strings', lambda i=index: self.action_copy_record(i, "chunks")))
+            if self.publisher is not None:
+                out.append(PaletteCommand(f"Publish in demo DNS: {record.name} {record.rtype}",
+                                          "then re-verify", lambda r=record: self.publish(r)))
+        out.append(PaletteCommand("Save records to file", "under ./smewizard-records (s)", self.action_save_records))
+        out.append(PaletteCommand("Show all domains", "domain selector", lambda: self.select_domain(None)))
+        for domain in self.server.domains if self.server else ():
+            out.append(PaletteCommand(f"Show domain: {domain}", "domain selector",
+                                      lambda d=domain: self.select_domain(d)))
+        out.append(PaletteCommand("Quit smewizard", "(q)", self.exit))
+        return out

@@ -1,0 +1,62 @@
+"""Confirmation before changing the server: every command, with current → new value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from smewizard.actions.apply import PreviewItem
+
+
+def preview_lines(item: PreviewItem) -> list[str]:
+    lines = [item.action.summary()]
+    if item.target is not None:
+        lines.append(f"  now: {item.current if item.current is not None else '(not set)'}")
+        lines.append(f"  new: {item.target}")
+    lines.extend(f"  # {cmd}" for cmd in item.commands)
+    return lines
+
+
+class ConfirmApply(ModalScreen[bool]):
+    """Dismisses with True to apply, False to cancel."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "confirm", "Apply"),
+    ]
+
+    def __init__(self, step_title: str, items: Sequence[PreviewItem]) -> None:
+        super().__init__()
+        self.step_title = step_title
+        self.items = tuple(items)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Static(
+                Content(f"{self.step_title}: run these commands on the server?"),
+                id="confirm-title",
+            )
+            with VerticalScroll(id="confirm-commands"):
+                for item in self.items:
+                    yield Static(Content("\n".join(preview_lines(item))), classes="command")
+            with Horizontal(classes="buttons"):
+                yield Button("Apply (y)", id="confirm-apply", variant="warning")
+                yield Button("Cancel (esc)", id="confirm-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm-apply")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

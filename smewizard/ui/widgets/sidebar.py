@@ -1,0 +1,86 @@
+"""The list of steps with a live status icon each (spinner while probing)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Label, ListItem, ListView
+
+from smewizard.model import Status
+from smewizard.steps.registry import StepInfo
+from smewizard.ui.status import (
+    ALL_STATUS_CLASSES,
+    NOT_AVAILABLE_ICON,
+    SPINNER_FRAMES,
+    STATUS_ICON,
+    status_class,
+)
+
+
+class StepItem(ListItem):
+    status: reactive[Status | None] = reactive(None)
+    probing: reactive[bool] = reactive(False)
+
+    def __init__(self, info: StepInfo, number: int, available: bool) -> None:
+        super().__init__(id=f"step-{info.key}", classes="step-item")
+        self.info = info
+        self.number = number
+        self.available = available
+        self._frame = 0
+        self._spin_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._text(), classes="step-label")
+
+    def _icon(self) -> str:
+        if not self.available:
+            return NOT_AVAILABLE_ICON
+        if self.probing:
+            return SPINNER_FRAMES[self._frame % len(SPINNER_FRAMES)]
+        return STATUS_ICON[self.status] if self.status is not None else " "
+
+    def _text(self) -> Content:
+        text = f"{self._icon()} {self.number} {self.info.title}"
+        if not self.available:
+            text += "\n    not yet available"
+        return Content(text)
+
+    def _refresh(self) -> None:
+        self.remove_class(*ALL_STATUS_CLASSES)
+        if not self.available:
+            self.add_class("-na")
+        elif self.probing:
+            self.add_class("-probing")
+        else:
+            self.add_class(status_class(self.status))
+        if self.is_mounted:
+            self.query_one(Label).update(self._text())
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    def watch_status(self) -> None:
+        self._refresh()
+
+    def watch_probing(self, probing: bool) -> None:
+        if probing and self._spin_timer is None:
+            self._spin_timer = self.set_interval(0.1, self._spin)
+        elif not probing and self._spin_timer is not None:
+            self._spin_timer.stop()
+            self._spin_timer = None
+        self._refresh()
+
+    def _spin(self) -> None:
+        self._frame += 1
+        self._refresh()
+
+
+class StepSidebar(ListView):
+    def __init__(self, steps: list[tuple[StepInfo, bool]], **kwargs) -> None:
+        items = [StepItem(info, n, available) for n, (info, available) in enumerate(steps, 1)]
+        super().__init__(*items, **kwargs)
+
+    def item(self, key: str) -> StepItem:
+        return self.query_one(f"#step-{key}", StepItem)
