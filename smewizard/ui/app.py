@@ -62,8 +62,14 @@ def default_server_label(ctx: Context) -> str:
     return f"{ctx.host.description} · DNS {servers or 'system resolver'}"
 
 
+def stylesheets() -> list[Path]:
+    """app.tcss, then every step's own screens/<key>.tcss."""
+    here = Path(__file__).parent
+    return [here / "app.tcss", *sorted((here / "screens").glob("*.tcss"))]
+
+
 class SmeWizardApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = stylesheets()
     TITLE = "smewizard"
     COMMANDS = App.COMMANDS | {WizardCommands}
     BINDINGS = [
