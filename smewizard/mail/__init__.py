@@ -1,0 +1,1 @@
+"""Pure email-authentication logic: SPF, DKIM, DMARC (parse, validate, evaluate, format)."""
