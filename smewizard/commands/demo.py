@@ -1,10 +1,45 @@
-"""`smewizard demo` (being built: see the UI issue)."""
+"""`smewizard demo [--scenario NAME]`: the wizard against a simulated SME v10 server.
+
+Nothing real is touched: the server is a temporary directory and DNS is the embedded
+authoritative server on loopback, both removed on exit.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from smewizard.commands.common import EXIT_OK, EXIT_USAGE, error
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="(being built)")
-    p.set_defaults(func=lambda args: print("not built yet") or 2)
+    p = sub.add_parser(
+        "demo",
+        help="the wizard against a simulated SME server and DNS (nothing real is touched)",
+        description="Build a simulated SME v10 server in a temp dir, serve its DNS on loopback, "
+        "and run the wizard against it. Records can be 'published' in the demo DNS.",
+    )
+    p.add_argument(
+        "--scenario", default="demo", metavar="NAME",
+        help="which simulated server to build (default: demo; --list-scenarios to see all)",
+    )
+    p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from smewizard.ui.demo import DemoSession, check_scenario, scenario_names
+
+    if args.list_scenarios:
+        print("\n".join(scenario_names()))
+        return EXIT_OK
+    check_scenario(args.scenario)  # before anything is built: a typo is a clear usage error
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        error("the demo needs an interactive terminal.")
+        return EXIT_USAGE
+    from smewizard.ui.app import SmeWizardApp
+
+    with DemoSession(args.scenario) as demo:
+        assert demo.ctx is not None and demo.auth_server is not None
+        SmeWizardApp(demo.ctx, server_label=demo.label, publisher=demo.auth_server.publish).run()
+    return EXIT_OK
