@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 import dns.asyncresolver
 import dns.exception
+import dns.message
 import dns.name
+import dns.nameserver
+import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 import dns.reversename
@@ -66,7 +69,7 @@ class Lookup:
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
-    """"HOST[:PORT]" or "[v6]:PORT" → (ip, port). HOST must be an IP address."""
+    """Parse "HOST[:PORT]" or "[v6]:PORT" into (ip, port). HOST must be an IP address."""
     text = text.strip()
     host, port = text, 53
     if text.startswith("["):
@@ -79,7 +82,9 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        raise InvalidValue(f"--nameserver {text!r}: expected IP[:PORT], e.g. 127.0.0.1:5353") from None
+        raise InvalidValue(
+            f"--nameserver {text!r}: expected IP[:PORT], e.g. 127.0.0.1:5353"
+        ) from None
     return host, port
 
 
@@ -89,8 +94,15 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
+#: Most lookups in flight at once in `many()` (each holds a socket).
+MAX_CONCURRENT = 64
+#: Longest CNAME chain followed when a server returns a CNAME pointing out of its zones.
+MAX_CNAME_HOPS = 8
+
+
 def _rdata_text(rtype: str, rdata) -> str:
     if rtype in ("TXT", "SPF"):
+        # One record may be several character-strings; they form one value, no separator.
         return b"".join(rdata.strings).decode("utf-8", errors="replace")
     if rtype == "MX":
         return f"{rdata.preference} {rdata.exchange.to_text(omit_final_dot=True).lower()}"
@@ -99,10 +111,44 @@ def _rdata_text(rtype: str, rdata) -> str:
     return rdata.to_text()
 
 
+@dataclass(frozen=True)
+class _Query:
+    """A checked question: the name and type as dnspython objects, or why it cannot be asked."""
+
+    name: str
+    rtype: str
+    qname: dns.name.Name | None = None
+    qtype: dns.rdatatype.RdataType | None = None
+    problem: str = ""
+
+    def refused(self) -> Lookup:
+        return Lookup(self.name, self.rtype, Outcome.ERROR, (), self.problem)
+
+
+def _query(name: str, rtype: str) -> _Query:
+    name = str(name).strip().rstrip(".").lower()
+    rtype = str(rtype).strip().upper()
+    if not name or any(c.isspace() or ord(c) < 33 or ord(c) > 126 for c in name):
+        return _Query(name, rtype, problem=f"{name[:80]!r} is not a valid DNS name")
+    try:
+        qname = dns.name.from_text(name, origin=dns.name.root)
+    except dns.exception.DNSException as exc:
+        return _Query(name, rtype, problem=f"{name[:80]!r} is not a valid DNS name: {exc}")
+    try:
+        qtype = dns.rdatatype.from_text(rtype)
+    except dns.exception.DNSException:
+        return _Query(name, rtype, problem=f"{rtype[:20]!r} is not a DNS record type")
+    return _Query(name, rtype, qname, qtype)
+
+
 class Dns:
     """Lookups through a recursive resolver (the system's, or `nameservers`), or — with
     `direct=True` — straight to the zone's authoritative servers so a re-verification right
-    after publishing is not fooled by a cache."""
+    after publishing is not fooled by a cache.
+
+    In direct mode the authoritative servers are found through the configured resolver (SOA
+    to find the zone, then its NS names and their A records) and asked at the configured
+    resolver's port (53 normally; the embedded server's port in tests and the demo)."""
 
     def __init__(
         self,
@@ -120,8 +166,7 @@ class Dns:
     def _configure(self, res, servers: list[tuple[str, int]] | None = None):
         servers = servers if servers is not None else self.nameservers
         if servers:
-            res.nameservers = [ip for ip, _ in servers]
-            res.port = servers[0][1]
+            res.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
         res.lifetime = self.timeout
         res.timeout = min(self.timeout, 2.0)
         res.cache = None
@@ -132,7 +177,10 @@ class Dns:
 
     def sync_resolver(self) -> dns.resolver.Resolver:
         """A blocking resolver with the same servers, for libraries that call back
-        synchronously (pyspf, dkimpy) from a worker thread."""
+        synchronously (pyspf, dkimpy) from a worker thread.
+
+        Raises dns.resolver.NoResolverConfiguration when no servers are configured and the
+        system has none (no /etc/resolv.conf)."""
         return self._configure(dns.resolver.Resolver(configure=not self.nameservers))
 
     @property
@@ -141,17 +189,47 @@ class Dns:
 
     # ---------------------------------------------------------------- lookups
     async def lookup(self, name: str, rtype: str) -> Lookup:
-        name = name.rstrip(".").lower()
-        servers = await self._authoritative(name) if self.direct else None
-        res = self._async_resolver(servers)
-        return await _ask(res, name, rtype)
+        return await self._lookup(_query(name, rtype), 0)
+
+    async def _lookup(self, query: _Query, hops: int) -> Lookup:
+        if query.problem:
+            return query.refused()
+        try:
+            servers = await self._authoritative(query.qname) if self.direct else None
+            res = self._async_resolver(servers)
+        except _DiscoveryFailed as failed:
+            return Lookup(query.name, query.rtype, failed.outcome, (), failed.error)
+        except dns.exception.DNSException as exc:  # e.g. no resolver configuration
+            return Lookup(query.name, query.rtype, Outcome.ERROR, (), _describe(exc))
+        lookup = await _ask(res, query)
+        return await self._chase_async(lookup, query, hops)
 
     def lookup_sync(self, name: str, rtype: str) -> Lookup:
-        res = self.sync_resolver()
-        return _ask_sync(res, name.rstrip(".").lower(), rtype)
+        """The same lookup, blocking: for worker threads and synchronous callbacks."""
+        return self._lookup_sync(_query(name, rtype), 0)
+
+    def _lookup_sync(self, query: _Query, hops: int) -> Lookup:
+        if query.problem:
+            return query.refused()
+        try:
+            servers = self._authoritative_sync(query.qname) if self.direct else None
+            res = self._configure(dns.resolver.Resolver(configure=not self.nameservers), servers)
+        except _DiscoveryFailed as failed:
+            return Lookup(query.name, query.rtype, failed.outcome, (), failed.error)
+        except dns.exception.DNSException as exc:
+            return Lookup(query.name, query.rtype, Outcome.ERROR, (), _describe(exc))
+        lookup = _ask_sync(res, query)
+        return self._chase_sync(lookup, query, hops)
 
     async def many(self, queries: Iterable[tuple[str, str]]) -> list[Lookup]:
-        return list(await asyncio.gather(*(self.lookup(n, t) for n, t in queries)))
+        """All lookups concurrently (at most MAX_CONCURRENT in flight), results in order."""
+        gate = asyncio.Semaphore(MAX_CONCURRENT)
+
+        async def one(name: str, rtype: str) -> Lookup:
+            async with gate:
+                return await self.lookup(name, rtype)
+
+        return list(await asyncio.gather(*(one(n, t) for n, t in queries)))
 
     async def txt(self, name: str) -> Lookup:
         return await self.lookup(name, "TXT")
@@ -169,28 +247,88 @@ class Dns:
         return await self.lookup(name, "NS")
 
     async def ptr(self, ip: str) -> Lookup:
-        rev = dns.reversename.from_address(ip).to_text(omit_final_dot=True)
+        try:
+            rev = dns.reversename.from_address(str(ip).strip()).to_text(omit_final_dot=True)
+        except (dns.exception.DNSException, ValueError):
+            return Lookup(
+                str(ip), "PTR", Outcome.ERROR, (), f"{str(ip)[:60]!r} is not an IP address"
+            )
         return await self.lookup(rev, "PTR")
 
+    # ---------------------------------------------------------------- CNAME out of zone
+    # An authoritative server (direct mode, or the embedded server used as resolver) answers
+    # a CNAME to a name outside its zones with the CNAME alone; a recursive resolver would
+    # have followed it. Follow it ourselves so both modes give the same answer.
+    async def _chase_async(self, lookup: Lookup, query: _Query, hops: int) -> Lookup:
+        target = _cname_target(lookup, query)
+        if target is None or hops >= MAX_CNAME_HOPS:
+            return _public(lookup)
+        followed = await self._lookup(_query(target, query.rtype), hops + 1)
+        return _renamed(followed, query)
+
+    def _chase_sync(self, lookup: Lookup, query: _Query, hops: int) -> Lookup:
+        target = _cname_target(lookup, query)
+        if target is None or hops >= MAX_CNAME_HOPS:
+            return _public(lookup)
+        followed = self._lookup_sync(_query(target, query.rtype), hops + 1)
+        return _renamed(followed, query)
+
     # ---------------------------------------------------------------- direct mode
-    async def _authoritative(self, name: str) -> list[tuple[str, int]] | None:
-        """Addresses of the authoritative servers of the zone holding `name` (cached per
-        zone); None when they cannot be found, so the lookup falls back to recursion."""
+    async def _authoritative(self, qname: dns.name.Name) -> list[tuple[str, int]] | None:
+        """Addresses of the authoritative servers of the zone holding `qname` (cached per
+        zone); None when the zone has no reachable server address, so the lookup falls back
+        to recursion. A failure to find the zone at all is that failure (_DiscoveryFailed)."""
         res = self._async_resolver()
         try:
-            zone = await dns.asyncresolver.zone_for_name(name, resolver=res)
-        except (dns.exception.DNSException, OSError):
-            return None
+            zone = await dns.asyncresolver.zone_for_name(qname, resolver=res, lifetime=self.timeout)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise _DiscoveryFailed.from_exception(exc) from None
         key = zone.to_text()
         if key not in self._auth_cache:
-            ns = await _ask(res, key.rstrip("."), "NS")
+            ns = await _ask(res, _query(key, "NS"))
             addresses: list[str] = []
             for host in ns.values:
-                a = await _ask(res, host, "A")
+                a = await _ask(res, _query(host, "A"))
                 addresses.extend(a.values)
             self._auth_cache[key] = addresses
-        addresses = self._auth_cache[key]
-        return [(ip, self.port) for ip in addresses] or None
+        return self._servers(key)
+
+    def _authoritative_sync(self, qname: dns.name.Name) -> list[tuple[str, int]] | None:
+        res = self.sync_resolver()
+        try:
+            zone = dns.resolver.zone_for_name(qname, resolver=res, lifetime=self.timeout)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise _DiscoveryFailed.from_exception(exc) from None
+        key = zone.to_text()
+        if key not in self._auth_cache:
+            ns = _ask_sync(res, _query(key, "NS"))
+            addresses: list[str] = []
+            for host in ns.values:
+                addresses.extend(_ask_sync(res, _query(host, "A")).values)
+            self._auth_cache[key] = addresses
+        return self._servers(key)
+
+    def _servers(self, zone_key: str) -> list[tuple[str, int]] | None:
+        return [(ip, self.port) for ip in dict.fromkeys(self._auth_cache[zone_key])] or None
+
+
+class _DiscoveryFailed(Exception):
+    """Direct mode could not find the zone of a name: a timeout or SERVFAIL on the way."""
+
+    def __init__(self, outcome: Outcome, error: str):
+        super().__init__(error)
+        self.outcome, self.error = outcome, error
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> _DiscoveryFailed:
+        outcome, error = _classify(exc)
+        if outcome in (Outcome.NXDOMAIN, Outcome.NODATA):  # no SOA anywhere up to the root
+            outcome, error = Outcome.ERROR, f"no zone found: {_describe(exc)}"
+        return cls(outcome, f"finding the authoritative servers: {error}")
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _classify(exc: BaseException) -> tuple[Outcome, str]:
@@ -200,31 +338,75 @@ def _classify(exc: BaseException) -> tuple[Outcome, str]:
         return Outcome.NODATA, ""
     if isinstance(exc, dns.resolver.LifetimeTimeout | dns.exception.Timeout):
         return Outcome.TIMEOUT, str(exc)
-    if isinstance(exc, dns.resolver.NoNameservers):
+    if isinstance(exc, dns.resolver.NoNameservers):  # every server said SERVFAIL or REFUSED
         return Outcome.SERVFAIL, str(exc)
-    return Outcome.ERROR, f"{type(exc).__name__}: {exc}"
+    return Outcome.ERROR, _describe(exc)
 
 
-def _result(name: str, rtype: str, answer) -> Lookup:
-    values = tuple(_rdata_text(rtype, r) for r in answer)
-    return Lookup(name, rtype, Outcome.ANSWER, values)
+@dataclass(frozen=True)
+class _Raw(Lookup):
+    """A lookup plus the CNAME target its response ended on without an answer (internal)."""
+
+    dangling_cname: str = ""
 
 
-async def _ask(res, name: str, rtype: str) -> Lookup:
+def _cname_target(lookup: Lookup, query: _Query) -> str | None:
+    if isinstance(lookup, _Raw) and lookup.dangling_cname and query.qtype != dns.rdatatype.CNAME:
+        return lookup.dangling_cname
+    return None
+
+
+def _public(lookup: Lookup) -> Lookup:
+    return Lookup(lookup.name, lookup.rtype, lookup.outcome, lookup.values, lookup.error)
+
+
+def _renamed(followed: Lookup, query: _Query) -> Lookup:
+    return Lookup(query.name, query.rtype, followed.outcome, followed.values, followed.error)
+
+
+def _dangling_cname(exc: dns.resolver.NoAnswer, query: _Query) -> str:
+    """The end of the CNAME chain in a no-data response, when it points out of the answer."""
+    response = exc.kwargs.get("response") if hasattr(exc, "kwargs") else None
+    if not isinstance(response, dns.message.Message):
+        return ""
+    current, hops = query.qname, 0
+    while hops < MAX_CNAME_HOPS:
+        rrset = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        if rrset is None:
+            break
+        current, hops = rrset[0].target, hops + 1
+    return current.to_text(omit_final_dot=True).lower() if hops else ""
+
+
+def _failed(query: _Query, exc: BaseException) -> Lookup:
+    if isinstance(exc, dns.resolver.NoAnswer):
+        target = _dangling_cname(exc, query)
+        if target:
+            return _Raw(query.name, query.rtype, Outcome.NODATA, (), "", target)
+    outcome, error = _classify(exc)
+    return Lookup(query.name, query.rtype, outcome, (), error)
+
+
+def _result(query: _Query, answer) -> Lookup:
+    values = tuple(_rdata_text(query.rtype, r) for r in answer)
+    return Lookup(query.name, query.rtype, Outcome.ANSWER, values)
+
+
+async def _ask(res, query: _Query) -> Lookup:
+    if query.problem:
+        return query.refused()
     try:
-        qname = dns.name.from_text(name)
-        answer = await res.resolve(qname, dns.rdatatype.from_text(rtype), search=False)
+        answer = await res.resolve(query.qname, query.qtype, search=False)
     except (dns.exception.DNSException, OSError, ValueError) as exc:
-        outcome, error = _classify(exc)
-        return Lookup(name, rtype, outcome, (), error)
-    return _result(name, rtype, answer)
+        return _failed(query, exc)
+    return _result(query, answer)
 
 
-def _ask_sync(res, name: str, rtype: str) -> Lookup:
+def _ask_sync(res, query: _Query) -> Lookup:
+    if query.problem:
+        return query.refused()
     try:
-        qname = dns.name.from_text(name)
-        answer = res.resolve(qname, dns.rdatatype.from_text(rtype), search=False)
+        answer = res.resolve(query.qname, query.qtype, search=False)
     except (dns.exception.DNSException, OSError, ValueError) as exc:
-        outcome, error = _classify(exc)
-        return Lookup(name, rtype, outcome, (), error)
-    return _result(name, rtype, answer)
+        return _failed(query, exc)
+    return _result(query, answer)
