@@ -8,7 +8,13 @@ import json
 import sys
 
 from smewizard import __version__
-from smewizard.commands.common import EXIT_FAIL, EXIT_OK, add_target_options, build_context
+from smewizard.commands.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    add_target_options,
+    build_context,
+    close_host,
+)
 from smewizard.engine import AuditResult, run_audit
 from smewizard.model import Status
 from smewizard.steps.registry import STEP_INFO
@@ -36,7 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ctx = build_context(args)
-    result = asyncio.run(run_audit(ctx, args.step or None))
+    try:
+        result = asyncio.run(run_audit(ctx, args.step or None))
+    finally:
+        close_host(ctx)
     if args.json:
         json.dump(to_json(result, ctx.host.description), sys.stdout, indent=2)
         sys.stdout.write("\n")

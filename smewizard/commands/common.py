@@ -17,7 +17,15 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root",
         metavar="DIR",
-        help="treat DIR as the server's / (a simulated or copied SME root)",
+        help="treat DIR as the server's / (a simulated or copied SME root; on the server with --host)",
+    )
+    parser.add_argument(
+        "--host",
+        metavar="[USER@]SERVER[:PORT]",
+        help="run every probe and action on this server over SSH (your OpenSSH config, agent and known_hosts)",
+    )
+    parser.add_argument(
+        "--ssh-config", metavar="FILE", help="OpenSSH client config file to use with --host (ssh -F)"
     )
     parser.add_argument(
         "--nameserver",
@@ -67,6 +75,14 @@ def build_context(args: argparse.Namespace) -> Context:
 
 
 def make_host(args: argparse.Namespace):
+    if getattr(args, "host", None):
+        from smewizard.host.ssh import SshHost
+
+        if args.root and not args.root.startswith("/"):
+            raise validate.InvalidValue("--root with --host must be an absolute path on the server")
+        host = SshHost(args.host, root=args.root, ssh_config=args.ssh_config)
+        host.connect()
+        return host
     if getattr(args, "root", None):
         from pathlib import Path
 
@@ -77,6 +93,12 @@ def make_host(args: argparse.Namespace):
             )
         return LocalHost(root)
     return LocalHost(None)
+
+
+def close_host(ctx: Context) -> None:
+    close = getattr(ctx.host, "close", None)
+    if close:
+        close()
 
 
 def error(message: str) -> None:
