@@ -498,10 +498,19 @@ def evaluate(
 
     Blocking: run it in a worker thread. DNS questions go to `resolver` only.
     """
+    result, detail = check_host(resolver, ip, f"postmaster@{domain}", domain, timeout=timeout)
+    return Evaluation(ip=ip, domain=domain, result=result, detail=detail)
+
+
+def check_host(
+    resolver: dns.resolver.Resolver, ip: str, sender: str, helo: str, *, timeout: float = 20.0
+) -> tuple[str, str]:
+    """pyspf's (result, explanation) for a MAIL FROM `sender` (or the HELO name when
+    `sender` is empty) sent from `ip`, asking only `resolver`."""
     _install_dns_hook()
     _resolver_for_thread.resolver = resolver
     try:
-        query = pyspf.query(i=ip, s=f"postmaster@{domain}", h=domain, timeout=timeout)
+        query = pyspf.query(i=ip, s=sender, h=helo, timeout=timeout)
         result, _code, detail = query.check()
     except Exception as exc:  # noqa: BLE001 — pyspf raises odd things on odd input
         result, detail = "temperror", f"SPF evaluation failed: {type(exc).__name__}: {exc}"
@@ -509,7 +518,7 @@ def evaluate(
         _resolver_for_thread.resolver = None
     if result not in RESULTS:  # "ambiguous" exists only in pyspf's harsh mode
         result = "permerror"
-    return Evaluation(ip=ip, domain=domain, result=result, detail=detail)
+    return result, detail
 
 
 # ------------------------------------------------------------------------------- proposal
