@@ -261,15 +261,19 @@ class Dns:
     # have followed it. Follow it ourselves so both modes give the same answer.
     async def _chase_async(self, lookup: Lookup, query: _Query, hops: int) -> Lookup:
         target = _cname_target(lookup, query)
-        if target is None or hops >= MAX_CNAME_HOPS:
+        if target is None:
             return _public(lookup)
+        if hops >= MAX_CNAME_HOPS:
+            return _cname_loop(query)
         followed = await self._lookup(_query(target, query.rtype), hops + 1)
         return _renamed(followed, query)
 
     def _chase_sync(self, lookup: Lookup, query: _Query, hops: int) -> Lookup:
         target = _cname_target(lookup, query)
-        if target is None or hops >= MAX_CNAME_HOPS:
+        if target is None:
             return _public(lookup)
+        if hops >= MAX_CNAME_HOPS:
+            return _cname_loop(query)
         followed = self._lookup_sync(_query(target, query.rtype), hops + 1)
         return _renamed(followed, query)
 
@@ -358,6 +362,11 @@ def _cname_target(lookup: Lookup, query: _Query) -> str | None:
 
 def _public(lookup: Lookup) -> Lookup:
     return Lookup(lookup.name, lookup.rtype, lookup.outcome, lookup.values, lookup.error)
+
+
+def _cname_loop(query: _Query) -> Lookup:
+    error = f"CNAME chain longer than {MAX_CNAME_HOPS} hops (a loop?)"
+    return Lookup(query.name, query.rtype, Outcome.ERROR, (), error)
 
 
 def _renamed(followed: Lookup, query: _Query) -> Lookup:

@@ -270,3 +270,22 @@ def test_parse_nameserver(text, expected):
 def test_parse_nameserver_rejects(text):
     with pytest.raises(InvalidValue, match="--nameserver"):
         parse_nameserver(text)
+
+
+async def test_cname_loop_within_one_server_is_failed(auth_server, make_zone, dns_client):
+    make_zone("example.com", cname={"a.example.com": ["b.example.org."]})
+    make_zone("example.org", cname={"b.example.org": ["a.example.com."]})
+    lookup = await dns_client.txt("a.example.com")
+    assert lookup.failed and "CNAME" in lookup.error
+
+
+async def test_cname_loop_across_servers_is_an_error_not_absence(auth_server, make_zone):
+    """Each server serves one zone, so the resolver itself follows the chain round."""
+    make_zone("example.com", cname={"a.example.com": ["b.example.org."]})
+    with AuthServer() as other:
+        other.add_zone("example.org")
+        other.set_records("b.example.org", "CNAME", ["a.example.com."])
+        client = Dns([auth_server.address, other.address], timeout=1.0)
+        lookup = await client.txt("a.example.com")
+        assert lookup.outcome is Outcome.ERROR and "CNAME chain" in lookup.error
+        assert client.lookup_sync("a.example.com", "TXT").outcome is Outcome.ERROR
