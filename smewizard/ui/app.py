@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, ListView, Select
 
 from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
 from smewizard.actions.base import Action
-from smewizard.engine import run_audit, run_step
+from smewizard.engine import run_step
 from smewizard.model import Assessment, Record
 from smewizard.steps.base import Context, ServerFacts, Step
 from smewizard.steps.registry import STEP_INFO, StepInfo, load_step
@@ -100,15 +100,23 @@ class SmeWizardApp(App[None]):
         self.publisher = publisher
         self.records_dir = records_dir
         self.env = dict(os.environ if env is None else env)
-        self.steps: dict[str, Step | None] = {i.key: load_step(i) for i in STEP_INFO}
+        self.errors: dict[str, str] = {}
+        self.steps: dict[str, Step | None] = {i.key: self._load(i) for i in STEP_INFO}
         self.current = start_step
         self.domain: str | None = None
         self.server: ServerFacts | None = None
         self.facts: dict[str, Any] = {}
         self.assessments: dict[str, Assessment] = {}
-        self.errors: dict[str, str] = {}
         self.probing: set[str] = set()
         self._render_lock = asyncio.Lock()
+
+    def _load(self, info: StepInfo) -> Step | None:
+        """The step, None while not built; a step that fails to import is shown as failed."""
+        try:
+            return load_step(info)
+        except Exception as exc:  # noqa: BLE001
+            self.errors[info.key] = f"the step could not be loaded: {describe_error(exc)}"
+            return None
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -186,33 +194,39 @@ class SmeWizardApp(App[None]):
 
     @work(thread=True, exclusive=True, group="audit")
     def run_audit_worker(self) -> None:
-        keys = self._available_keys()
-        self.call_from_thread(self._probing_started, keys)
-        try:
-            result = asyncio.run(run_audit(self.ctx))
-        except Exception as exc:  # noqa: BLE001 - shown to the admin, never a traceback
-            self.call_from_thread(self._probe_failed, keys, describe_error(exc))
-            return
-        self.call_from_thread(self._audit_done, result.server, result.facts, result.assessments)
+        """Every available step, concurrently; each step's result is shown as it arrives, and
+        one step failing (even to import) leaves the others' results intact."""
+        self._probe_steps(self._available_keys())
 
     @work(thread=True, group="probe")
     def reverify_worker(self, key: str) -> None:
-        step = self.steps.get(key)
-        if step is None:
-            return
-        self.call_from_thread(self._probing_started, [key])
+        """Only `key` (server facts are read again too: an apply may have changed them)."""
+        if self.steps.get(key) is not None:
+            self._probe_steps([key])
 
-        async def probe() -> tuple[ServerFacts, Any, Assessment]:
+    def _probe_steps(self, keys: list[str]) -> None:
+        """Runs in a worker thread, with its own asyncio loop."""
+        self.call_from_thread(self._probing_started, keys)
+
+        async def probe_all() -> None:
             server = await probe_server(self.ctx)
-            facts, assessment = await run_step(self.ctx, step, server)
-            return server, facts, assessment
+            self.call_from_thread(self._server_probed, server)
+            await asyncio.gather(*(probe_one(key, server) for key in keys))
+
+        async def probe_one(key: str, server: ServerFacts) -> None:
+            step = self.steps[key]
+            assert step is not None
+            try:
+                facts, assessment = await run_step(self.ctx, step, server)
+            except Exception as exc:  # noqa: BLE001 - shown in the step's view, never a traceback
+                self.call_from_thread(self._probe_failed, [key], describe_error(exc))
+                return
+            self.call_from_thread(self._step_probed, key, facts, assessment)
 
         try:
-            server, facts, assessment = asyncio.run(probe())
-        except Exception as exc:  # noqa: BLE001
-            self.call_from_thread(self._probe_failed, [key], describe_error(exc))
-            return
-        self.call_from_thread(self._audit_done, server, {key: facts}, {key: assessment})
+            asyncio.run(probe_all())
+        except Exception as exc:  # noqa: BLE001 - e.g. the configuration db is unreadable
+            self.call_from_thread(self._probe_failed, keys, describe_error(exc))
 
     async def _probing_started(self, keys: list[str]) -> None:
         self.probing.update(keys)
@@ -225,16 +239,15 @@ class SmeWizardApp(App[None]):
         self.notify(message, title="Probe failed", severity="error")
         await self._state_changed()
 
-    async def _audit_done(
-        self, server: ServerFacts, facts: dict[str, Any], assessments: dict[str, Assessment]
-    ) -> None:
+    def _server_probed(self, server: ServerFacts) -> None:
         self.server = server
-        for key, assessment in assessments.items():
-            self.probing.discard(key)
-            self.errors.pop(key, None)
-            self.facts[key] = facts[key]
-            self.assessments[key] = assessment
         self._update_domains(server.domains)
+
+    async def _step_probed(self, key: str, facts: Any, assessment: Assessment) -> None:
+        self.probing.discard(key)
+        self.errors.pop(key, None)
+        self.facts[key] = facts
+        self.assessments[key] = assessment
         await self._state_changed()
 
     def _update_domains(self, domains: tuple[str, ...]) -> None:

@@ -69,6 +69,9 @@ class StepView(Vertical):
     def compose(self) -> ComposeResult:
         snap = self.snapshot
         yield self.compose_title()
+        if not snap.available and snap.error is not None:
+            yield Static(Content(snap.error), classes="notice -unknown")
+            return
         if not snap.available:
             yield Static(
                 Content(

@@ -30,18 +30,17 @@ class FindingItem(Collapsible):
     def __init__(self, finding: Finding) -> None:
         self.finding = finding
         title = Content(f"{STATUS_ICON[finding.status]} {finding.code}  {finding.message}")
+        details = []
+        if finding.explanation:
+            details.append(Static(Content(finding.explanation), classes="explanation"))
+        if finding.part:
+            details.append(Static(Content(f"See guide {finding.part}."), classes="guide-part"))
         super().__init__(
+            *details,
             title=title,  # type: ignore[arg-type]  # Content keeps brackets literal
             collapsed=True,
             classes=f"finding {status_class(finding.status)}",
         )
-
-    def compose(self) -> ComposeResult:
-        with self.Contents():
-            if self.finding.explanation:
-                yield Static(Content(self.finding.explanation), classes="explanation")
-            if self.finding.part:
-                yield Static(Content(f"See guide {self.finding.part}."), classes="guide-part")
 
 
 class FindingsList(Vertical):
