@@ -31,6 +31,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdataset
 import dns.rdatatype
+import dns.rdtypes.ANY.SPF
 import dns.rdtypes.ANY.TXT
 import dns.rrset
 import dns.zone
@@ -54,6 +55,7 @@ _SOA = dns.rdatatype.SOA
 _NS = dns.rdatatype.NS
 _CNAME = dns.rdatatype.CNAME
 _TXT = dns.rdatatype.TXT
+_TXT_LIKE = (dns.rdatatype.TXT, dns.rdatatype.SPF)  # raw text, split into 255-octet strings
 _SELF_TAGS = ("v=spf1", "v=dkim1", "v=dmarc1")
 
 
@@ -277,19 +279,22 @@ class AuthServer:
     def publish(self, record: Record) -> None:
         """Publish a record the wizard proposed, as an admin would at the registrar.
 
-        A TXT record that starts with a version tag (v=spf1, v=DKIM1, v=DMARC1) replaces the
+        A TXT (or obsolete SPF-type) record that starts with a version tag (v=spf1, v=DKIM1, v=DMARC1) replaces the
         existing TXT records with the same tag at that name and keeps the others (a site
         verification string next to SPF stays). Any other record replaces its RRset."""
         rdtype = _rdtype(record.rtype)
-        if rdtype != _TXT:
+        if rdtype not in _TXT_LIKE:
             self.set_records(record.name, record.rtype, [record.value], record.ttl)
             return
         tag = _txt_tag(record.value)
         with self._lock:
             kept = [
-                v for v in self._txt_values(record.name) if tag is None or _txt_tag_rdata(v) != tag
+                v
+                for v in self._rdatas(record.name, rdtype)
+                if tag is None or _txt_tag_rdata(v) != tag
             ]
-            self._replace(record.name, _TXT, [*kept, _txt_rdata(record.value)], record.ttl)
+            new = _txt_rdata(record.value, rdtype)
+            self._replace(record.name, rdtype, [*kept, new], record.ttl)
 
     def delete_records(self, name: str, rtype: str | None = None) -> None:
         """Delete one RRset, or every record at `name` when `rtype` is None."""
@@ -302,10 +307,10 @@ class AuthServer:
                 zone.delete_rdataset(owner, _rdtype(rtype))
             self._bump_serial(zone)
 
-    def _txt_values(self, name: str) -> list[dns.rdata.Rdata]:
+    def _rdatas(self, name: str, rdtype: dns.rdatatype.RdataType) -> list[dns.rdata.Rdata]:
         owner = _name(name)
         zone = self._zone_of_owner(owner)
-        rdataset = zone.get_rdataset(owner, _TXT)
+        rdataset = zone.get_rdataset(owner, rdtype)
         return list(rdataset) if rdataset else []
 
     def _replace(self, name: str, rdtype: dns.rdatatype.RdataType, rdatas: list, ttl: int) -> None:
@@ -534,9 +539,11 @@ def _rdtype(rtype: str) -> dns.rdatatype.RdataType:
         raise ZoneError(f"unknown DNS record type {rtype!r}") from None
 
 
-def _txt_rdata(value: str) -> dns.rdata.Rdata:
+def _txt_rdata(value: str, rdtype: dns.rdatatype.RdataType = _TXT) -> dns.rdata.Rdata:
     strings = [c.encode("utf-8") for c in txt_chunks(value)]
-    return dns.rdtypes.ANY.TXT.TXT(_IN, _TXT, strings)
+    if rdtype == dns.rdatatype.SPF:
+        return dns.rdtypes.ANY.SPF.SPF(_IN, rdtype, strings)
+    return dns.rdtypes.ANY.TXT.TXT(_IN, rdtype, strings)
 
 
 def _txt_tag(value: str) -> str | None:

@@ -314,3 +314,17 @@ def test_explicit_port_and_restart(auth_server):
         again.add_zone("example.com")
         assert again.address == ("127.0.0.1", port)
         assert ask(again, "example.com", "NS", tcp=True).rcode() == dns.rcode.NOERROR
+
+
+def test_publish_obsolete_spf_type_keeps_the_value_whole(server):
+    server.publish(Record("example.com", "SPF", "v=spf1 mx -all"))
+    response = ask(server, "example.com", "SPF")
+    assert [b"".join(rd.strings) for rd in response.answer[0]] == [b"v=spf1 mx -all"]
+    assert texts(ask(server, "example.com", "TXT"), "TXT") == ['"v=spf1 mx -all"']
+
+
+def test_publish_long_dkim_record_is_chunked(server):
+    key = "v=DKIM1; k=rsa; p=" + "B" * 400
+    server.publish(Record("feb2026._domainkey.example.com", "TXT", key))
+    strings = ask(server, "feb2026._domainkey.example.com", "TXT", tcp=True).answer[0][0].strings
+    assert [len(s) for s in strings] == [255, len(key) - 255]
