@@ -429,10 +429,18 @@ class _Snapshot:
     def stat(self, real: str):
         if real in self.stats:
             return self.stats[real]
-        if self._covered(real):
-            parent = real.rsplit("/", 1)[0]
-            if parent in self.listings or self.stats.get(parent) is None and parent in self.stats:
-                return None
+        if not self._covered(real):
+            return _UNKNOWN
+        # Missing when the nearest ancestor the snapshot saw is missing, or was listed
+        # without the next name on the way down.
+        path = real
+        while "/" in path.strip("/"):
+            parent, name = path.rsplit("/", 1)
+            if parent in self.listings:
+                return None if name not in self.listings[parent] else _UNKNOWN
+            if parent in self.stats:
+                return None if self.stats[parent] is None or not self.stats[parent]["is_dir"] else _UNKNOWN
+            path = parent
         return _UNKNOWN
 
     def listing(self, real: str):
