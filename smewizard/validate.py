@@ -146,3 +146,42 @@ def sme_path(value: str) -> str:
     if any(part == ".." for part in value.split("/")):
         raise InvalidValue(f"path {value!r} must not contain '..'")
     return value
+
+
+_STAMP = re.compile(r"^[0-9]{8}T[0-9]{6}(?:-[0-9a-f]{1,8})?$")
+_PRIVATE_KEY_MARK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def file_mode(value: int) -> int:
+    """Unix permission bits (0 … 0o7777) as an int, e.g. 0o400."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0o7777:
+        raise InvalidValue(f"file mode {value!r} must be a number between 0000 and 7777 (octal)")
+    return value
+
+
+def group_name(value: str) -> str:
+    """A Unix group name (same rules as account names)."""
+    if not isinstance(value, str) or not _USER.match(value):
+        raise InvalidValue(f"{value!r} is not a valid group name")
+    return value
+
+
+def stamp(value: str) -> str:
+    """A time stamp used in archive names: 20261125T012016 (optionally -hex)."""
+    if not isinstance(value, str) or not _STAMP.match(value):
+        raise InvalidValue(f"{value!r} is not a time stamp like 20261125T012016")
+    return value
+
+
+def file_text(value: str, limit: int = 1 << 20) -> str:
+    """Text the wizard writes to a file: no NUL, bounded, never a private key (keys are
+    generated on the server by their own action and never travel in plans or logs)."""
+    if not isinstance(value, str):
+        raise InvalidValue("file content must be text")
+    if "\x00" in value:
+        raise InvalidValue("file content contains a NUL byte")
+    if len(value.encode("utf-8", "surrogatepass")) > limit:
+        raise InvalidValue(f"file content is larger than {limit} bytes")
+    if _PRIVATE_KEY_MARK.search(value):
+        raise InvalidValue("file content is a private key; keys are generated on the server, never copied")
+    return value

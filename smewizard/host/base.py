@@ -74,6 +74,10 @@ class Host(Protocol):
         self, argv: Sequence[str], *, timeout: float = 120.0, input_text: str | None = None
     ) -> CommandResult: ...
 
+    # Optional (smewizard.actions falls back to run() / read+write_atomic without them):
+    # run_stream(argv, on_line, *, timeout) -> CommandResult: output lines as they come;
+    # append_bytes(path, data, *, mode) -> None: O_APPEND + fsync (audit log, journal).
+
     def read_bytes(self, path: str, *, limit: int | None = None) -> bytes: ...
 
     def read_text(self, path: str, *, limit: int | None = None) -> str: ...

@@ -15,7 +15,7 @@ import os
 import shutil
 import stat as statmod
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smewizard.host.base import (
@@ -83,6 +83,65 @@ class LocalHost:
         except PermissionError as exc:
             raise PermissionDenied(f"not allowed to run {args[0]}: {exc.strerror}") from None
         return CommandResult(tuple(args), proc.returncode, proc.stdout, proc.stderr)
+
+    def run_stream(
+        self,
+        argv: Sequence[str],
+        on_line: Callable[[str], None] | None = None,
+        *,
+        timeout: float = 600.0,
+    ) -> CommandResult:
+        """Like run(), but hands each output line (stdout and stderr merged, in order) to
+        `on_line` as it arrives, for long commands such as signal-event. Kills the command
+        when `timeout` passes."""
+        args = [str(a) for a in argv]
+        exe, env = self._prepare(args)
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - argv list, never a shell
+                [exe, *args[1:]],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        except PermissionError as exc:
+            raise PermissionDenied(f"not allowed to run {args[0]}: {exc.strerror}") from None
+        lines, timed_out = _pump_lines(proc, on_line, timeout)
+        return CommandResult(tuple(args), proc.returncode if not timed_out else -1, "".join(lines), "", timed_out)
+
+    def _prepare(self, args: list[str]) -> tuple[str, dict[str, str]]:
+        if not args:
+            raise HostError("empty command")
+        if any("\x00" in a for a in args):
+            raise HostError("command argument contains a NUL byte")
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join(
+            [self.real(d) for d in self._tool_dirs] + [env.get("PATH", "/usr/bin:/bin")]
+        )
+        env.setdefault("LC_ALL", "C.UTF-8")
+        exe = shutil.which(args[0], path=env["PATH"])
+        if exe is None:
+            raise NotFound(f"command {args[0]!r} not found on {self.description}")
+        return exe, env
+
+    def append_bytes(self, path: str, data: bytes, *, mode: int = 0o640) -> None:
+        """Append to a file opened with O_APPEND (created with `mode`), then fsync: each call
+        lands whole at the end even with concurrent writers, and survives a crash."""
+        real = self.real(path)
+        with _errors(path):
+            old_umask = os.umask(0o077)
+            try:
+                fd = os.open(real, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, mode)
+            finally:
+                os.umask(old_umask)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     # ------------------------------------------------------------------ reading
     def read_bytes(self, path: str, *, limit: int | None = None) -> bytes:
@@ -316,3 +375,53 @@ class _errors:
         if isinstance(exc, FileNotFoundError):
             raise NotFound(f"{self.path}: no such file or directory") from None
         raise HostError(f"{self.path}: {reason}") from None
+
+
+def _pump_lines(
+    proc: subprocess.Popen, on_line: Callable[[str], None] | None, timeout: float
+) -> tuple[list[str], bool]:
+    """Read the process's output line by line until it exits or `timeout` passes."""
+    import selectors
+    import time
+
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    pending = b""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+                if pending:
+                    lines.append(pending.decode("utf-8", "replace"))
+                return lines, True
+            if not sel.select(min(left, 1.0)):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            pending += chunk
+            while b"\n" in pending:
+                raw, pending = pending.split(b"\n", 1)
+                line = raw.decode("utf-8", "replace")
+                lines.append(line + "\n")
+                if on_line:
+                    on_line(line)
+    if pending:
+        line = pending.decode("utf-8", "replace")
+        lines.append(line)
+        if on_line:
+            on_line(line)
+    proc.stdout.close()
+    try:
+        proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return lines, True
+    return lines, False

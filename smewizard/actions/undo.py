@@ -1,0 +1,109 @@
+"""Undo a run: the inverse actions recorded in its journal, newest first, then
+`signal-event email-update` when a configuration db changed (docs/safe-apply.md).
+
+Undo is itself a journalled, audited run (kind "undo"), so an interrupted undo can be resumed
+and an undo can be undone. Inverses whose effect is already in place are skipped, which makes
+undoing an interrupted run safe whether or not its last action got to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smewizard.actions.apply import ApplyReport, apply_actions
+from smewizard.actions.base import Action, SignalEvent
+from smewizard.actions.journal import Journal, RunRecord, list_runs, read_run
+from smewizard.actions.plan import PlanError, action_from_json
+from smewizard.host.base import Host, HostError
+
+
+class UndoError(ValueError):
+    """The run cannot be undone (unknown id, already undone, nothing recorded)."""
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    run: RunRecord
+    actions: tuple[Action, ...]
+    not_undoable: tuple[str, ...]  # summaries of actions that recorded no way back
+
+
+def find_run(host: Host, run_id: str | None) -> RunRecord:
+    """The run `run_id`, or with None the latest apply that is not undone yet."""
+    if run_id is not None:
+        if not _valid_run_id(run_id):
+            raise UndoError(f"{run_id!r} is not a run id (like 20261125T012016-3f9a2c)")
+        run = read_run(host, run_id)
+        if run is None:
+            raise UndoError(f"no run {run_id} on the server; `smewizard undo --list` shows them")
+        return run
+    candidates = [r for r in list_runs(host) if r.kind != "undo" and r.undone_by is None and r.begun]
+    if not candidates:
+        raise UndoError("there is no applied run to undo")
+    return candidates[-1]
+
+
+def _valid_run_id(value: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}", value))
+
+
+def plan_undo(host: Host, run: RunRecord) -> UndoPlan:
+    if run.undone_by:
+        raise UndoError(f"run {run.run_id} was already undone by {run.undone_by}")
+    if run.running:
+        raise UndoError(f"run {run.run_id} is still running (pid {run.owner.get('pid')})")
+    actions: list[Action] = []
+    missing: list[str] = []
+    touches_config = False
+    for index in sorted(run.begun, reverse=True):
+        undo = run.begun[index].get("undo")
+        done = run.done.get(index)
+        if done is not None and done.get("skipped"):
+            continue  # resumed over an action already in place: this run did not change it
+        if undo is None:
+            missing.append(run.summary(index))
+            continue
+        for position, entry in enumerate(undo):
+            try:
+                action = action_from_json(entry, where=f"undo of action {index + 1}.{position + 1}")
+            except PlanError as exc:
+                raise UndoError(f"the journal of run {run.run_id} is damaged: {exc}") from None
+            touches_config = touches_config or action.changes_configuration()
+            actions.append(action)
+    if touches_config:
+        actions.append(SignalEvent("email-update", step="undo"))
+    return UndoPlan(run, tuple(actions), tuple(missing))
+
+
+def pending_actions(host: Host, plan: UndoPlan) -> list[Action]:
+    """The undo actions not already in place (the event always runs)."""
+    out = []
+    for action in plan.actions:
+        try:
+            satisfied = action.is_satisfied(host)
+        except (HostError, ValueError):
+            satisfied = False
+        if not satisfied:
+            out.append(action)
+    return out
+
+
+def undo_run(
+    host: Host,
+    plan: UndoPlan,
+    *,
+    dry_run: bool = False,
+    on_progress: Callable | None = None,
+    on_output: Callable | None = None,
+) -> ApplyReport:
+    actions = pending_actions(host, plan) if dry_run else list(plan.actions)
+    report = apply_actions(
+        host, actions, dry_run=dry_run, on_progress=on_progress, on_output=on_output,
+        kind="undo", undo_of=plan.run.run_id, skip_satisfied=True,
+    )
+    if not dry_run and report.ok:
+        Journal(host, plan.run.run_id).undone(report.run_id)
+    return report
