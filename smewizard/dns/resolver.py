@@ -290,11 +290,12 @@ class Dns:
         key = zone.to_text()
         if key not in self._auth_cache:
             ns = await _ask(res, _query(key, "NS"))
-            addresses: list[str] = []
-            for host in ns.values:
-                a = await _ask(res, _query(host, "A"))
-                addresses.extend(a.values)
-            self._auth_cache[key] = addresses
+            v4 = await asyncio.gather(*(_ask(res, _query(host, "A")) for host in ns.values))
+            addresses = _addresses(v4)
+            if not addresses:
+                v6 = await asyncio.gather(*(_ask(res, _query(h, "AAAA")) for h in ns.values))
+                addresses = _addresses(v6)
+            self._remember(key, addresses)
         return self._servers(key)
 
     def _authoritative_sync(self, qname: dns.name.Name) -> list[tuple[str, int]] | None:
@@ -306,14 +307,26 @@ class Dns:
         key = zone.to_text()
         if key not in self._auth_cache:
             ns = _ask_sync(res, _query(key, "NS"))
-            addresses: list[str] = []
-            for host in ns.values:
-                addresses.extend(_ask_sync(res, _query(host, "A")).values)
-            self._auth_cache[key] = addresses
+            addresses = _addresses([_ask_sync(res, _query(h, "A")) for h in ns.values])
+            if not addresses:
+                addresses = _addresses([_ask_sync(res, _query(h, "AAAA")) for h in ns.values])
+            self._remember(key, addresses)
         return self._servers(key)
 
+    def _remember(self, zone_key: str, addresses: list[str]) -> None:
+        # An empty result (NS lookup failed) is not cached: the next lookup tries again.
+        if addresses:
+            self._auth_cache[zone_key] = addresses
+
     def _servers(self, zone_key: str) -> list[tuple[str, int]] | None:
-        return [(ip, self.port) for ip in dict.fromkeys(self._auth_cache[zone_key])] or None
+        addresses = self._auth_cache.get(zone_key, [])
+        return [(ip, self.port) for ip in addresses] or None
+
+
+def _addresses(lookups: Iterable[Lookup]) -> list[str]:
+    """IPv4 addresses of the NS hosts first; IPv6 only asked for when there is no IPv4
+    (an IPv6 address on a host without IPv6 routing would only add timeouts)."""
+    return list(dict.fromkeys(ip for lookup in lookups for ip in lookup.values))
 
 
 class _DiscoveryFailed(Exception):

@@ -289,3 +289,20 @@ async def test_cname_loop_across_servers_is_an_error_not_absence(auth_server, ma
         lookup = await client.txt("a.example.com")
         assert lookup.outcome is Outcome.ERROR and "CNAME chain" in lookup.error
         assert client.lookup_sync("a.example.com", "TXT").outcome is Outcome.ERROR
+
+
+async def test_direct_mode_uses_ipv6_ns_addresses_when_there_is_no_ipv4(auth_server):
+    try:
+        v6 = AuthServer(host="::1", port=auth_server.address[1]).start()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        auth_server.add_zone("example.com", ns_ip="::1")
+        auth_server.set_txt("example.com", ["v=spf1 stale -all"])
+        v6.add_zone("example.com", ns_ip="::1")
+        v6.set_txt("example.com", ["v=spf1 fresh -all"])
+        direct = Dns([auth_server.address], timeout=1.0, direct=True)
+        assert (await direct.txt("example.com")).values == ("v=spf1 fresh -all",)
+        assert direct.lookup_sync("example.com", "TXT").values == ("v=spf1 fresh -all",)
+    finally:
+        v6.stop()
