@@ -56,6 +56,7 @@ SNAPSHOT_ROOTS: tuple[tuple[str, int], ...] = (
     ("/var/qmail/control", 1),
     ("/etc/mail/spamassassin", 1),
     ("/home/e-smith/files/users", 4),
+    ("/var/log/smewizard", 2),
 )
 SNAPSHOT_TTL = 5.0
 SNAPSHOT_MAX_FILE = 256 * 1024
@@ -352,11 +353,14 @@ class SshHost:
 
     # ------------------------------------------------------------------ writing
     def _change(self, op: str, **request):
-        self._invalidate()
+        """A file operation: afterwards, what the snapshot knew about the paths it touched (and
+        their directories) is forgotten, so those are asked live; the rest stays valid."""
+        touched = [request[k] for k in ("path", "src", "dst") if k in request]
         try:
             return self._call(op, **request)
         finally:
-            self._invalidate()
+            if self._snapshot is not None:
+                self._snapshot.forget(touched)
 
     def write_atomic(self, path: str, data: bytes, *, mode: int, owner: str | None = None,
                      group: str | None = None) -> None:
@@ -443,12 +447,17 @@ class _Snapshot:
             path = parent
         return _UNKNOWN
 
+    def forget(self, reals: list[str]) -> None:
+        for real in reals:
+            parent = real.rsplit("/", 1)[0]
+            for table in (self.stats, self.listings, self.contents):
+                for key in [k for k in table if k == real or k.startswith(real + "/") or k == parent]:
+                    del table[key]
+
     def listing(self, real: str):
         if real in self.listings:
             return self.listings[real]
-        if real in self.stats and self.stats[real] is None:
-            return None
-        return _UNKNOWN
+        return None if self.stat(real) is None else _UNKNOWN
 
     def content(self, real: str):
         if real in self.contents:
