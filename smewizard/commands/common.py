@@ -57,6 +57,11 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dns-timeout", type=float, default=3.0, metavar="SECONDS", help="per-lookup timeout"
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the exact commands every change would run, and change nothing",
+    )
 
 
 def build_context(args: argparse.Namespace) -> Context:
@@ -71,6 +76,7 @@ def build_context(args: argparse.Namespace) -> Context:
         public_ips=tuple(validate.ip_address(ip) for ip in args.public_ip),
         spf_networks=tuple(validate.ip_network(n) for n in args.spf_network),
         only_domains=tuple(validate.domain_name(d) for d in args.domain),
+        dry_run=bool(getattr(args, "dry_run", False)),
     )
 
 

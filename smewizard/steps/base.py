@@ -22,6 +22,7 @@ class Context:
     public_ips: tuple[str, ...] = ()  # --public-ip: overrides what SME and DNS say
     spf_networks: tuple[str, ...] = ()  # networks the provider allocated (CIDR), for SPF
     only_domains: tuple[str, ...] = ()  # --domain: restrict to these
+    dry_run: bool = False  # --dry-run: show every change's commands, run none (safe-apply)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     async def io(self, func, /, *args, **kwargs):
