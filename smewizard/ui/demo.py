@@ -65,7 +65,7 @@ class DemoSession:
     @property
     def label(self) -> str:
         ip, port = self.auth_server.address if self.auth_server else ("?", 0)
-        return f"simulated SME root (scenario {self.scenario}) · DNS {ip}:{port}"
+        return f"simulated SME root · {self.scenario} · DNS {ip}:{port}"
 
     @property
     def root(self) -> Path:

@@ -35,7 +35,7 @@ def published_lines(d) -> list[tuple[str, str]]:
     if not d.records:
         return [("no SPF record published", "-fail")]
     cls = "-fail" if len(d.records) > 1 or d.syntax_error else ""
-    lines = [(f"{record}", cls) for record in d.records]
+    lines = [(f"published: {record}", cls) for record in d.records]
     if d.syntax_error:
         lines.append((f"syntax error: {d.syntax_error}", "-fail"))
     return lines
@@ -50,8 +50,8 @@ def lookup_line(d) -> tuple[str, str] | None:
     if count.incomplete and cls == "-pass":
         cls = "-unknown"
     return (
-        f"DNS lookups: {at_least}{count.total} of {MAX_DNS_LOOKUPS} allowed; "
-        f"void lookups {count.void} of {MAX_VOID_LOOKUPS}",
+        f"DNS lookups {at_least}{count.total}/{MAX_DNS_LOOKUPS}, "
+        f"void lookups {count.void}/{MAX_VOID_LOOKUPS}",
         cls,
     )
 
@@ -86,7 +86,7 @@ class StatePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         facts = self.snapshot.facts
-        yield Static("Sending IPs that must pass", classes="state-label")
+        yield Static("Sending IPs that must pass SPF:", classes="state-label")
         for text, cls in sender_lines(facts) or [("none known", "-unknown")]:
             yield _row("  " + text, cls)
         wanted = set(self.snapshot.domains())
@@ -94,13 +94,10 @@ class StatePanel(Vertical):
             if d.domain not in wanted:
                 continue
             yield Static(Content(d.domain), classes="spf-domain")
-            yield Static("  published:", classes="state-label")
             for text, cls in published_lines(d):
-                yield _row("    " + text, cls)
-            if d.evaluations:
-                yield Static("  result per sending IP:", classes="state-label")
-                for text, cls in evaluation_lines(facts, d):
-                    yield _row("    " + text, cls)
+                yield _row("  " + text, cls)
+            for text, cls in evaluation_lines(facts, d):
+                yield _row("  " + text, cls)
             line = lookup_line(d)
             if line is not None:
                 yield _row("  " + line[0], line[1])

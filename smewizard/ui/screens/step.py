@@ -115,9 +115,10 @@ class StepView(Vertical):
     def compose_buttons(self) -> ComposeResult:
         snap = self.snapshot
         with Horizontal(classes="buttons", id="step-buttons"):
-            yield Button("Re-verify (r)", id="reverify", variant="primary", disabled=snap.probing)
+            yield Button("Re-verify (r)", id="reverify", variant="primary", compact=True,
+                         disabled=snap.probing)
             if snap.assessment is not None and snap.assessment.records:
-                yield Button("Save all records to file (s)", id="save-all")
+                yield Button("Save all records (s)", id="save-all", compact=True)
 
     # ------------------------------------------------------------ requests
     @on(Button.Pressed, "#reverify")

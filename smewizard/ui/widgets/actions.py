@@ -26,4 +26,4 @@ class ActionsList(Vertical):
             )
         with Horizontal(classes="buttons"):
             label = "Apply this change" if len(self.actions) == 1 else f"Apply {len(self.actions)} changes"
-            yield Button(label + " (a)", id="apply", variant="warning")
+            yield Button(label + " (a)", id="apply", variant="warning", compact=True)

@@ -52,11 +52,12 @@ class FindingsList(Vertical):
         if not self.findings:
             yield Static("No findings.", classes="empty")
             return
-        for domain, findings in group_by_domain(self.findings):
+        for number, (domain, findings) in enumerate(group_by_domain(self.findings)):
             status = worst([f.status for f in findings])
+            later = " -later" if number else ""
             yield Static(
                 Content(f"{STATUS_ICON[status]} {domain or SERVER_WIDE}"),
-                classes=f"domain-heading {status_class(status)}",
+                classes=f"domain-heading {status_class(status)}{later}",
             )
             for finding in findings:
                 yield FindingItem(finding)

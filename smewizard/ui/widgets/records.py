@@ -15,8 +15,8 @@ from smewizard.ui.messages import CopyRequested, PublishRequested, SaveRequested
 def record_heading(record: Record) -> str:
     zone = record.domain
     name = record.relative_name(zone) if zone else record.name
-    where = f" in zone {zone}" if zone else ""
-    return f"{record.rtype} record  name: {name}{where}  TTL {record.ttl}"
+    where = f"  (zone {zone})" if zone else ""
+    return f"{record.rtype}  {name}{where}  TTL {record.ttl}"
 
 
 class RecordCard(Vertical):
@@ -39,13 +39,13 @@ class RecordCard(Vertical):
         value.can_focus = True
         yield value
         with Horizontal(classes="buttons"):
-            yield Button("Copy", classes="copy-value", tooltip="copy the value as one string")
+            yield Button("Copy", compact=True, classes="copy-value", tooltip="copy the value as one string")
             if self.record.rtype == "TXT" and len(self.record.chunks()) > 1:
-                yield Button("Copy 255-chunked", classes="copy-chunks",
+                yield Button("Copy 255-chunked", compact=True, classes="copy-chunks",
                              tooltip='copy as "…" "…" strings of at most 255 octets')
-            yield Button("Save to file", classes="save-one")
+            yield Button("Save to file", compact=True, classes="save-one")
             if self.can_publish:
-                yield Button("Publish in demo DNS", classes="publish", variant="success")
+                yield Button("Publish in demo DNS", compact=True, classes="publish", variant="success")
 
     @on(Button.Pressed, ".copy-value")
     def _copy_value(self, event: Button.Pressed) -> None:
