@@ -59,16 +59,22 @@ def unescape(value: str) -> str:
 
 
 def parse_db(name: str, text: str) -> Db:
-    """Parse an e-smith db file's text. Bad lines become `problems`, not exceptions."""
+    """Parse an e-smith db file's text. Bad lines become `problems`, not exceptions.
+
+    Lines are split at "\n" only, as SME's Perl does (str.splitlines() would also split at
+    U+2028, NEL, form feed… inside a value). A line SME can still read, though oddly (odd
+    number of property fields, duplicate property), is kept as SME reads it *and* reported.
+    """
     records: dict[str, DbRecord] = {}
     problems: list[DbProblem] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         record, reason = parse_line(line)
-        if record is None:
+        if reason:
             problems.append(DbProblem(number, line[:200], reason))
+        if record is None:
             continue
         if record.key in records:
             problems.append(DbProblem(number, line[:200], f"duplicate key {record.key!r}; later line wins"))
@@ -77,6 +83,8 @@ def parse_db(name: str, text: str) -> Db:
 
 
 def parse_line(line: str) -> tuple[DbRecord | None, str]:
+    """(record, "") for a good line; (None, reason) for a line that is skipped; (record, reason)
+    for a line kept the way SME's esmith::db reads it but worth reporting."""
     if "=" not in line:
         return None, "no '=' between key and value"
     key, _, rest = line.partition("=")
@@ -84,15 +92,21 @@ def parse_line(line: str) -> tuple[DbRecord | None, str]:
         return None, f"invalid key {key[:40]!r}"
     fields = rest.split("|")
     rtype, pairs = fields[0], fields[1:]
+    notes: list[str] = []
     if len(pairs) % 2:
-        return None, "odd number of property fields (a value containing '|'?)"
+        # esmith::db: `%props = split /\|/` gives the last property an empty (undef) value.
+        notes.append("odd number of property fields (a value containing '|'?); last property read as empty")
+        pairs.append("")
     props: dict[str, str] = {}
     for i in range(0, len(pairs), 2):
         prop = pairs[i]
         if not prop:
-            return None, "empty property name"
+            notes.append("empty property name; that property is ignored")
+            continue
+        if prop in props:
+            notes.append(f"property {prop!r} appears twice; the later value wins")
         props[prop] = unescape(pairs[i + 1])
-    return DbRecord(key=key, type=unescape(rtype), props=props), ""
+    return DbRecord(key=key, type=unescape(rtype), props=props), "; ".join(notes)
 
 
 def db_path(name: str) -> str:
