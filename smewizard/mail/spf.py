@@ -492,26 +492,40 @@ def _pyspf_answers(resolver: dns.resolver.Resolver, name: str, qtype: str) -> li
 
 
 def evaluate(
-    resolver: dns.resolver.Resolver, domain: str, ip: str, *, timeout: float = 20.0
+    resolver: dns.resolver.Resolver,
+    domain: str,
+    ip: str,
+    *,
+    timeout: float = 20.0,
+    record: str | None = None,
 ) -> Evaluation:
-    """check_host(ip, domain, postmaster@domain) with RFC 7208 semantics (pyspf).
+    """check_host(ip, domain, postmaster@domain) with RFC 7208 semantics (pyspf), for the
+    published record or the given `record` text.
 
     Blocking: run it in a worker thread. DNS questions go to `resolver` only.
     """
-    result, detail = check_host(resolver, ip, f"postmaster@{domain}", domain, timeout=timeout)
+    sender = f"postmaster@{domain}"
+    result, detail = check_host(resolver, ip, sender, domain, timeout=timeout, record=record)
     return Evaluation(ip=ip, domain=domain, result=result, detail=detail)
 
 
 def check_host(
-    resolver: dns.resolver.Resolver, ip: str, sender: str, helo: str, *, timeout: float = 20.0
+    resolver: dns.resolver.Resolver,
+    ip: str,
+    sender: str,
+    helo: str,
+    *,
+    timeout: float = 20.0,
+    record: str | None = None,
 ) -> tuple[str, str]:
     """pyspf's (result, explanation) for a MAIL FROM `sender` (or the HELO name when
-    `sender` is empty) sent from `ip`, asking only `resolver`."""
+    `sender` is empty) sent from `ip`, asking only `resolver`. With `record`, that text is
+    evaluated instead of the sender domain's published record (includes still use DNS)."""
     _install_dns_hook()
     _resolver_for_thread.resolver = resolver
     try:
         query = pyspf.query(i=ip, s=sender, h=helo, timeout=timeout)
-        result, _code, detail = query.check()
+        result, _code, detail = query.check(spf=record)
     except Exception as exc:  # noqa: BLE001 — pyspf raises odd things on odd input
         result, detail = "temperror", f"SPF evaluation failed: {type(exc).__name__}: {exc}"
     finally:
@@ -549,14 +563,15 @@ def propose_spf(
     networks: Collection[str] = (),
     *,
     passing: Collection[str] = (),
+    allow_hard_fail: bool = True,
 ) -> str:
     """The corrected record for one domain.
 
     Keeps the legitimate mechanisms of `current` (include, a, mx, ip4/ip6, exists, modifiers),
     drops `ptr`, duplicates and the old `all`; authorises `networks` (the provider's allocated
     subnets) and every server/relay IP that neither passes already (`passing`) nor falls in
-    such a network; ends with ~all — or keeps -all when the current record had it and nothing
-    was missing. A record relying on redirect= keeps it and gets no `all` (it would disable
+    such a network; ends with ~all — or keeps -all when the current record had it, nothing
+    was missing and `allow_hard_fail` (False for a record that was broken, so never in force). A record relying on redirect= keeps it and gets no `all` (it would disable
     the redirect).
     """
     kept: list[str] = []
@@ -590,10 +605,18 @@ def propose_spf(
     if redirect and current is not None and current.all_term is None:
         out.append(f"redirect={redirect}")
     else:
-        keep_hard_fail = current is not None and current.all_qualifier == "-" and not missing
+        keep_hard_fail = (
+            allow_hard_fail and current is not None and current.all_qualifier == "-" and not missing
+        )
         out.append("-all" if keep_hard_fail else "~all")
     out.extend(f"{t.name}={t.value}" for t in (current.modifiers if current else ()) if t.name != "redirect")
     return " ".join(out)
+
+
+def kept_terms_record(current: ParsedSpf) -> str:
+    """The part of `current` a proposal keeps, ending in ~all: evaluating it tells which
+    senders still pass once ptr, +all and the like are gone."""
+    return propose_spf(current, (), ())
 
 
 def lookups_after_proposal(count: LookupCount, proposal: str) -> int:

@@ -20,6 +20,7 @@ from smewizard.mail.spf import (
     count_lookups,
     evaluate,
     is_spf_record,
+    kept_terms_record,
     lookups_after_proposal,
     parse_spf,
     propose_spf,
@@ -51,6 +52,7 @@ class DomainSpf:
     syntax_error: str | None = None
     lookups: LookupCount | None = None
     evaluations: tuple[Evaluation, ...] = ()
+    kept_passing: tuple[str, ...] = ()  # senders that pass with the terms a proposal keeps
     invalid_name: str | None = None
 
 
@@ -123,14 +125,39 @@ async def probe_domain(ctx: Context, domain: str, senders: list[SenderIp]) -> Do
         if parsed is not None:
             count = await _count(ctx, parsed, domain)
     evaluations: tuple[Evaluation, ...] = ()
+    kept_passing: tuple[str, ...] = ()
     if records:
-        resolver = ctx.dns.sync_resolver()
-        evaluations = tuple(
-            await asyncio.gather(
-                *(ctx.io(evaluate, resolver, domain, s.address, timeout=ctx.dns.timeout) for s in senders)
-            )
-        )
-    return DomainSpf(domain, txt, spf_rr, records, parsed, error, count, evaluations)
+        evaluations = await _evaluate_all(ctx, domain, senders)
+        kept_passing = await _kept_passing(ctx, domain, senders, parsed, records, evaluations)
+    return DomainSpf(domain, txt, spf_rr, records, parsed, error, count, evaluations, kept_passing)
+
+
+async def _evaluate_all(
+    ctx: Context, domain: str, senders: list[SenderIp], record: str | None = None
+) -> tuple[Evaluation, ...]:
+    resolver = ctx.dns.sync_resolver()
+    return tuple(await asyncio.gather(*(
+        ctx.io(evaluate, resolver, domain, s.address, timeout=ctx.dns.timeout, record=record)
+        for s in senders
+    )))
+
+
+async def _kept_passing(
+    ctx: Context,
+    domain: str,
+    senders: list[SenderIp],
+    parsed: ParsedSpf | None,
+    records: tuple[str, ...],
+    evaluations: tuple[Evaluation, ...],
+) -> tuple[str, ...]:
+    """Senders that still pass once a proposal drops ptr/+all or merges broken records."""
+    if parsed is not None and not parsed.uses_ptr and parsed.all_qualifier != "+":
+        return tuple(e.ip for e in evaluations if e.passes)
+    base = parsed if parsed is not None else salvage_spf(records)
+    if base is None:
+        return ()
+    kept = await _evaluate_all(ctx, domain, senders, kept_terms_record(base))
+    return tuple(e.ip for e in kept if e.passes)
 
 
 async def _count(ctx: Context, parsed: ParsedSpf, domain: str) -> LookupCount:
@@ -393,10 +420,10 @@ def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record 
     if not any(f.status in (Status.FAIL, Status.WARN) and f.code != "SPF012" for f in findings):
         return None
     current = d.parsed if d.parsed is not None else salvage_spf(d.records)
-    passing = {ev.ip for ev in d.evaluations if ev.passes} if d.parsed is not None else set()
     server = [s.address for s in facts.senders if s.role == "server"]
     relay = [s.address for s in facts.senders if s.role == "relay"]
-    value = propose_spf(current, server, relay, facts.networks, passing=passing)
+    value = propose_spf(current, server, relay, facts.networks, passing=d.kept_passing,
+                        allow_hard_fail=d.parsed is not None)
     if d.records and value == d.records[0] and len(d.records) == 1:
         return None
     note = "Replaces the current SPF TXT record." if d.records else "New SPF TXT record."
