@@ -1,0 +1,2 @@
+"""DMARC aggregate reports: safe ingestion (reports), per-domain/per-source summaries (summary)
+and the policy ramp none → quarantine → reject (ramp)."""
