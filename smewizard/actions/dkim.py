@@ -10,9 +10,9 @@ returned or logged. Nothing is overwritten or deleted: an existing key directory
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import date
 
 from smewizard import validate
 from smewizard.actions.base import Action, ActionError
@@ -31,13 +31,19 @@ def validate_key_name(name: str) -> str:
     return validate.domain_name(name)
 
 
-def free_archive_path(host: Host, path: str, today: date) -> str:
+def validate_stamp(stamp: str) -> str:
+    if not isinstance(stamp, str) or not re.fullmatch(r"20[0-9]{6}", stamp):
+        raise validate.InvalidValue(f"archive date {stamp!r} must be YYYYMMDD")
+    return stamp
+
+
+def free_archive_path(host: Host, path: str, stamp: str) -> str:
     parent, _, base = path.rpartition("/")
     try:
         taken = frozenset(f"{parent}/{e}" for e in host.list_dir(parent or "/") if e.startswith(base))
     except HostError:
         taken = frozenset()
-    return mk.archive_name(path, today, taken)
+    return mk.archive_name(path, stamp, taken)
 
 
 def _printf_line(text: str, path: str) -> str:
@@ -132,30 +138,29 @@ class RestoreSelectorFile(Action):
     """Put back a selector file's previous bytes (public data; undo of WriteDkimSelector)."""
 
     path: str
-    content: bytes
+    content: str
     step: str = "dkim"
     domain: str | None = None
 
     def __post_init__(self) -> None:
         validate.sme_path(self.path)
-        if b"\x00" in self.content or len(self.content) > 512:
+        if "\x00" in self.content or len(self.content) > 512:
             raise validate.InvalidValue("selector file content is not plain text")
 
     def summary(self) -> str:
         return f"Restore the previous content of {self.path}"
 
     def commands(self) -> list[list[str]]:
-        return [["printf", "%s", self.content.decode("utf-8", "replace")]]
+        return [["printf", "%s", self.content]]
 
     def shell(self) -> list[str]:
-        text = self.content.decode("utf-8", "replace")
-        return [f"printf '%s' {shlex.quote(text)} > {shlex.quote(self.path)}"]
+        return [f"printf '%s' {shlex.quote(self.content)} > {shlex.quote(self.path)}"]
 
     def target_value(self) -> str | None:
-        return repr(self.content.decode("utf-8", "replace"))
+        return repr(self.content)
 
     def execute(self, host: Host) -> str:
-        host.write_atomic(self.path, self.content, mode=SELECTOR_MODE, owner=OWNER, group=OWNER)
+        host.write_atomic(self.path, self.content.encode("utf-8"), mode=SELECTOR_MODE, owner=OWNER, group=OWNER)
         return self.summary()
 
 
@@ -168,7 +173,7 @@ class GenerateDkimKey(Action):
 
     name: str  # domain or "default"
     selector: str
-    today: date
+    stamp: str  # YYYYMMDD, names archives (`<dir>.OLD-backup-<stamp>`)
     staged: bool = False
     archive_existing: bool = False
     bits: int = mk.GENERATED_BITS
@@ -178,6 +183,7 @@ class GenerateDkimKey(Action):
 
     def __post_init__(self) -> None:
         validate_key_name(self.name)
+        validate_stamp(self.stamp)
         validate.dns_label(self.selector)
         if self.selector != self.selector.lower():
             raise validate.InvalidValue(f"selector {self.selector!r} must be lower case")
@@ -204,7 +210,7 @@ class GenerateDkimKey(Action):
     def commands(self) -> list[list[str]]:
         cmds: list[list[str]] = []
         if self.archive_existing:
-            cmds.append(["mv", self.directory, mk.archive_name(self.directory, self.today)])
+            cmds.append(["mv", self.directory, mk.archive_name(self.directory, self.stamp)])
         cmds += [
             ["mkdir", "-p", self.directory],
             ["openssl", "genrsa", "-out", self.key_path, str(self.bits)],
@@ -244,7 +250,7 @@ class GenerateDkimKey(Action):
                     f"{self.directory} already exists; refusing to overwrite a key "
                     "(archive it first, or rotate with a staged key)"
                 )
-            target = free_archive_path(host, self.directory, self.today)
+            target = free_archive_path(host, self.directory, self.stamp)
             host.rename(self.directory, target)
             archived = f"; the previous key was archived to {target}"
         host.mkdir(self.directory, mode=DIR_MODE, owner=OWNER, group=OWNER)
@@ -258,16 +264,16 @@ class GenerateDkimKey(Action):
         return f"wrote {self.key_path} (mode 0400, {OWNER}:{OWNER}) and {self.selector_path}{archived}"
 
     def undo_actions(self, host: Host) -> list[Action] | None:
-        aside = MovePath(self.directory, free_archive_path(host, self.directory, self.today),
+        aside = MovePath(self.directory, free_archive_path(host, self.directory, self.stamp),
                          self.step, self.domain)
         if not host.exists(self.directory):
             return [aside]
         if not self.archive_existing:
             return []  # execute will refuse; nothing to undo
-        archived = free_archive_path(host, self.directory, self.today)
+        archived = free_archive_path(host, self.directory, self.stamp)
         # after execute the old folder sits at `archived`; the new one must be moved aside
         # under a different free name, then the old one put back.
-        later = mk.archive_name(self.directory, self.today, frozenset({archived}))
+        later = mk.archive_name(self.directory, self.stamp, frozenset({archived}))
         return [MovePath(self.directory, later, self.step, self.domain),
                 MovePath(archived, self.directory, self.step, self.domain)]
 
@@ -288,13 +294,14 @@ class MigrateDkimKeys(Action):
 
     domain_name: str
     source: str  # e.g. /etc/qpsmtpd/dkim/example.com
-    today: date
+    stamp: str  # YYYYMMDD, names archives (`<dir>.OLD-backup-<stamp>`)
     private_name: str = mk.LINK_PRIVATE  # upstream qpsmtpd names the key `private`
     step: str = "dkim"
     domain: str | None = None
 
     def __post_init__(self) -> None:
         validate.domain_name(self.domain_name)
+        validate_stamp(self.stamp)
         validate.sme_path(self.source)
         if self.private_name not in (mk.LINK_PRIVATE, mk.PRIVATE_FILE):
             raise validate.InvalidValue(f"unexpected key file name {self.private_name!r}")
@@ -314,7 +321,7 @@ class MigrateDkimKeys(Action):
         cmds += [
             ["chown", "-R", f"{OWNER}:{OWNER}", dest],
             ["chmod", "400", f"{dest}/{mk.PRIVATE_FILE}"],
-            ["mv", self.source, mk.archive_name(self.source, self.today)],
+            ["mv", self.source, mk.archive_name(self.source, self.stamp)],
         ]
         return cmds
 
@@ -338,13 +345,13 @@ class MigrateDkimKeys(Action):
         if host.exists(key):
             host.chmod(key, mk.KEY_MODE)
         _chown_tree(host, dest)
-        archive = free_archive_path(host, self.source, self.today)
+        archive = free_archive_path(host, self.source, self.stamp)
         host.rename(self.source, archive)
         return f"copied {self.source} to {dest}; the old folder is kept as {archive}"
 
     def undo_actions(self, host: Host) -> list[Action] | None:
-        archive = free_archive_path(host, self.source, self.today)
-        aside = free_archive_path(host, self.destination, self.today)
+        archive = free_archive_path(host, self.source, self.stamp)
+        aside = free_archive_path(host, self.destination, self.stamp)
         return [MovePath(self.destination, aside, self.step, self.domain),
                 MovePath(archive, self.source, self.step, self.domain)]
 
@@ -447,7 +454,7 @@ class WriteDkimSelector(Action):
 
     def undo_actions(self, host: Host) -> list[Action] | None:
         try:
-            old = host.read_bytes(self.path, limit=512)
+            old = host.read_bytes(self.path, limit=512).decode("utf-8", "replace")
         except HostError:
             return []
         return [RestoreSelectorFile(self.path, old, self.step, self.domain)]
@@ -464,12 +471,13 @@ class ActivateStagedDkimKey(Action):
     verifies; the old record stays published until the admin removes it."""
 
     name: str
-    today: date
+    stamp: str  # YYYYMMDD, names archives (`<dir>.OLD-backup-<stamp>`)
     step: str = "dkim"
     domain: str | None = None
 
     def __post_init__(self) -> None:
         validate_key_name(self.name)
+        validate_stamp(self.stamp)
 
     @property
     def directory(self) -> str:
@@ -483,7 +491,7 @@ class ActivateStagedDkimKey(Action):
         return f"Switch {self.name} signing to the staged key in {self.staged}"
 
     def commands(self) -> list[list[str]]:
-        return [["mv", self.directory, mk.archive_name(self.directory, self.today)],
+        return [["mv", self.directory, mk.archive_name(self.directory, self.stamp)],
                 ["mv", self.staged, self.directory]]
 
     def current(self, host: Host) -> str | None:
@@ -498,13 +506,13 @@ class ActivateStagedDkimKey(Action):
     def execute(self, host: Host) -> str:
         if not host.exists(self.staged):
             raise ActionError(f"{self.staged} does not exist; generate the new key first")
-        archive = free_archive_path(host, self.directory, self.today)
+        archive = free_archive_path(host, self.directory, self.stamp)
         if host.exists(self.directory):
             host.rename(self.directory, archive)
         host.rename(self.staged, self.directory)
         return f"{self.directory} now holds the new key; the old one is kept as {archive}"
 
     def undo_actions(self, host: Host) -> list[Action] | None:
-        archive = free_archive_path(host, self.directory, self.today)
+        archive = free_archive_path(host, self.directory, self.stamp)
         return [MovePath(self.directory, self.staged, self.step, self.domain),
                 MovePath(archive, self.directory, self.step, self.domain)]

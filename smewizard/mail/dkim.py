@@ -470,9 +470,13 @@ def staged_dir(name: str) -> str:
     return f"{KEYS_DIR}/{name}{STAGED_DIR_SUFFIX}"
 
 
-def archive_name(path: str, today: date, taken: tuple[str, ...] | frozenset[str] = ()) -> str:
+def date_stamp(today: date) -> str:
+    return f"{today:%Y%m%d}"
+
+
+def archive_name(path: str, stamp: str, taken: tuple[str, ...] | frozenset[str] = ()) -> str:
     """`<path>.OLD-backup-YYYYMMDD` (guide Part 2's `.OLD-backup`), numbered if taken."""
-    base = f"{path}.OLD-backup-{today:%Y%m%d}"
+    base = f"{path}.OLD-backup-{stamp}"
     if base not in taken:
         return base
     n = 2

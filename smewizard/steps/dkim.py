@@ -417,7 +417,7 @@ def assess_domain(d: DomainDkim, facts: DkimFacts) -> DomainResult:
                    "Copy it to the canonical location rather than generating a new key, so the "
                    "record already published stays valid; the old folder is archived, not "
                    "deleted (guide Part 2).", dom))
-            out.actions.append(acts.MigrateDkimKeys(dom, wrong.path, facts.today,
+            out.actions.append(acts.MigrateDkimKeys(dom, wrong.path, mk.date_stamp(facts.today),
                                                     wrong.private_name or mk.LINK_PRIVATE,
                                                     domain=dom))
             out.needs_event = True
@@ -435,7 +435,7 @@ def assess_domain(d: DomainDkim, facts: DkimFacts) -> DomainResult:
                SKIP_CAUSE.format(domain=dom) + " Generate a per-domain key (recommended) with "
                "a dated selector, then publish its record.", dom))
         selector = mk.dated_selector(facts.today)
-        out.actions.append(acts.GenerateDkimKey(dom, selector, facts.today, domain=dom))
+        out.actions.append(acts.GenerateDkimKey(dom, selector, mk.date_stamp(facts.today), domain=dom))
         out.needs_event = True
         return out
     if d.source is Source.DEFAULT:
@@ -710,7 +710,7 @@ def _assess_rotation(d: DomainDkim, facts: DkimFacts, out: DomainResult) -> None
             staged.key and staged.key.ok and rotation.new_selector:
         out.records.append(mk.dkim_record(dom, rotation.new_selector, staged.key.public_b64))
     if stage is mk.RotationStage.SWITCH:
-        out.actions.append(acts.ActivateStagedDkimKey(name, facts.today, domain=_owner_domain(name, dom)))
+        out.actions.append(acts.ActivateStagedDkimKey(name, mk.date_stamp(facts.today), domain=_owner_domain(name, dom)))
         out.needs_event = True
 
 
@@ -729,7 +729,7 @@ def rotation_start(d: DomainDkim, today: date, selector: str | None = None) -> l
         return []
     taken = {s for s in (_selector_or_none(active), d.retired_selector) if s}
     selector = selector or mk.dated_selector(today, frozenset(taken))
-    return [acts.GenerateDkimKey(active.name, selector, today, staged=True,
+    return [acts.GenerateDkimKey(active.name, selector, mk.date_stamp(today), staged=True,
                                  domain=_owner_domain(active.name, d.domain))]
 
 
@@ -739,7 +739,8 @@ def generate_for(domain: str, today: date, selector: str | None = None,
     from smewizard.actions import dkim as acts
 
     selector = selector or mk.dated_selector(today)
-    return [acts.GenerateDkimKey(domain, selector, today, archive_existing=replace, domain=domain),
+    return [acts.GenerateDkimKey(domain, selector, mk.date_stamp(today), archive_existing=replace,
+                                 domain=domain),
             SignalEvent("email-update", step=STEP_KEY)]
 
 

@@ -193,6 +193,6 @@ def test_rotation_stages_follow_the_safe_order(kwargs, stage):
 
 
 def test_archive_name_never_reuses_a_taken_name():
-    base = mk.archive_name("/etc/qpsmtpd/dkim/example.com", date(2026, 11, 25))
+    base = mk.archive_name("/etc/qpsmtpd/dkim/example.com", mk.date_stamp(date(2026, 11, 25)))
     assert base == "/etc/qpsmtpd/dkim/example.com.OLD-backup-20261125"
-    assert mk.archive_name("/x", date(2026, 11, 25), frozenset({"/x.OLD-backup-20261125"})).endswith("-2")
+    assert mk.archive_name("/x", "20261125", frozenset({"/x.OLD-backup-20261125"})).endswith("-2")
