@@ -182,6 +182,9 @@ class DelProp(Action):
     def current(self, host: Host) -> str | None:
         return read_db(host, self.db).prop(self.key, self.prop)
 
+    def target_value(self) -> str | None:
+        return "(removed)"
+
     def execute(self, host: Host) -> str:
         return run_checked(host, self.commands()[0])
 

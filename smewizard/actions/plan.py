@@ -25,7 +25,7 @@ MAX_PLAN_BYTES = 1 << 20
 MAX_ACTIONS = 500
 
 
-class PlanError(ValueError):
+class PlanError(InvalidValue):
     """A plan file or serialised action that cannot be used; nothing was changed."""
 
 

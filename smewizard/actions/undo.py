@@ -16,9 +16,10 @@ from smewizard.actions.base import Action, SignalEvent
 from smewizard.actions.journal import Journal, RunRecord, list_runs, read_run
 from smewizard.actions.plan import PlanError, action_from_json
 from smewizard.host.base import Host, HostError
+from smewizard.validate import InvalidValue
 
 
-class UndoError(ValueError):
+class UndoError(InvalidValue):
     """The run cannot be undone (unknown id, already undone, nothing recorded)."""
 
 
