@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from smewizard import validate
 from smewizard.sim import syslog
 from smewizard.sim.dbfile import SimDbFile
 from smewizard.sme.db import Db, parse_db
@@ -109,6 +110,8 @@ def update_dkim_links(root: Path) -> None:
         return
     keys = root / DKIM_KEYS
     for domain in hosted_domains(root):
+        if not _is_domain(domain):
+            continue  # never let a hostile db key become a path
         source = keys / domain if (keys / domain).is_dir() else keys / "default"
         if not source.is_dir():
             continue
@@ -128,6 +131,13 @@ def _clear_generated(dkim_dir: Path) -> None:
             entry.unlink()
         elif entry.is_dir() and all(child.is_symlink() for child in entry.iterdir()):
             shutil.rmtree(entry)
+
+
+def _is_domain(name: str) -> bool:
+    try:
+        return validate.domain_name(name) == name
+    except validate.InvalidValue:
+        return False
 
 
 def update_qpsmtpd_plugins(root: Path) -> None:

@@ -149,3 +149,11 @@ def test_db_reader_sees_shim_written_file_without_problems(sim):
     db = parse_db("accounts", (sim.root / "home/e-smith/db/accounts").read_text())
     assert db.problems == ()
     assert db.prop("dmarc-feedback", "Account") == "admin"
+
+
+def test_pipe_in_value_corrupts_the_record_as_on_sme(sim):
+    # SME's db does not escape "|": the wizard must validate values, never rely on escaping.
+    run(sim, "db", "configuration", "setprop", "qpsmtpd", "Note", "a|b")
+    db = parse_db("configuration", db_text(sim))
+    assert db.prop("qpsmtpd", "Note") == "a"
+    assert db.problems

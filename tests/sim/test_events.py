@@ -146,3 +146,14 @@ def test_failing_handler_makes_the_event_exit_1(sim_root):
     (dkim / "example.org" / "private").write_text("hand-made")
     assert run(sim, "signal-event", "email-update").returncode == 1
     assert (dkim / "example.org" / "private").read_text() == "hand-made"
+
+
+def test_hostile_domain_key_never_becomes_a_path(sim_root):
+    sim = sim_root("good")
+    assert run(sim, "db", "domains", "set", "../../../etc", "domain").ok
+    assert run(sim, "signal-event", "email-update").returncode == 0
+    assert not (sim.root / "etc" / "private").exists()
+    assert sorted(os.listdir(sim.root / "var/service/qpsmtpd/config/dkim")) == [
+        "example.com",
+        "example.org",
+    ]
