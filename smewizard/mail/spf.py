@@ -314,6 +314,7 @@ class LookupCount:
     void: int
     by_term: tuple[tuple[str, int], ...]  # top-level term → lookups it costs (incl. nested)
     problems: tuple[str, ...] = ()  # include targets without a usable record, loops
+    dead_terms: tuple[str, ...] = ()  # top-level terms whose own target is void or broken
     incomplete: bool = False  # some target could not be fetched: total is a lower bound
 
     @property
@@ -367,6 +368,7 @@ def count_lookups(
         by_term=tuple(by_term),
         problems=tuple(state.problems),
         incomplete=state.incomplete,
+        dead_terms=tuple(dict.fromkeys(state.dead)),
     )
 
 
@@ -384,25 +386,31 @@ class _Counter:
         self.void = 0
         self.problems: list[str] = []
         self.incomplete = False
+        self.dead: list[str] = []
 
     def term_cost(self, term: Term, domain: str, chain: tuple[str, ...]) -> int:
         if not term.counts_lookup:
             return 0
         target = (term.value or domain).rstrip(".").lower()
-        if term.name in ("a", "mx"):
-            self._note_host(target, "A" if term.name == "a" else "MX", term.value)
+        if term.name in ("a", "mx") and self._host_is_void(target, "A" if term.name == "a" else "MX", term.value):
+            self._dead(term, chain)
         if term.name not in ("include", "redirect") or has_macro(term.value):
             return 1
         return 1 + self._nested_cost(term, target, chain)
 
-    def _note_host(self, target: str, rtype: str, value: str) -> None:
+    def _dead(self, term: Term, chain: tuple[str, ...]) -> None:
+        if len(chain) == 1:
+            self.dead.append(term.canonical())
+
+    def _host_is_void(self, target: str, rtype: str, value: str) -> bool:
         if has_macro(value):
-            return
+            return False
         absent = self.hosts_absent.get((target, rtype), False)
         if absent is None:
             self.incomplete = True
         elif absent:
             self.void += 1
+        return bool(absent)
 
     def _nested_cost(self, term: Term, target: str, chain: tuple[str, ...]) -> int:
         if target in chain:
@@ -415,12 +423,14 @@ class _Counter:
         if fetch.absent:
             self.void += 1
         if len(fetch.records) != 1:
+            self._dead(term, chain)
             what = "no SPF record" if not fetch.records else f"{len(fetch.records)} SPF records"
             self.problems.append(f"{term.name}:{target} has {what} (a permanent error)")
             return 0
         try:
             nested = parse_spf(fetch.records[0])
         except SpfSyntaxError as exc:
+            self._dead(term, chain)
             self.problems.append(f"{term.name}:{target} has an invalid record: {exc}")
             return 0
         return sum(self.term_cost(t, target, (*chain, target)) for t in _effective_terms(nested))
@@ -564,59 +574,80 @@ def propose_spf(
     *,
     passing: Collection[str] = (),
     allow_hard_fail: bool = True,
+    drop: Collection[str] = (),
+    costs: Mapping[str, int] | None = None,
 ) -> str:
     """The corrected record for one domain.
 
     Keeps the legitimate mechanisms of `current` (include, a, mx, ip4/ip6, exists, modifiers),
-    drops `ptr`, duplicates and the old `all`; authorises `networks` (the provider's allocated
-    subnets) and every server/relay IP that neither passes already (`passing`) nor falls in
-    such a network; ends with ~all — or keeps -all when the current record had it, nothing
-    was missing and `allow_hard_fail` (False for a record that was broken, so never in force). A record relying on redirect= keeps it and gets no `all` (it would disable
-    the redirect).
+    drops `ptr`, duplicates, the old `all` and the `drop` terms (canonical text: void or
+    broken references); authorises `networks` (the provider's allocated subnets) and every
+    server/relay IP that neither passes already (`passing`) nor falls in such a network.
+    When the kept terms would cost more than 10 lookups (`costs`: term → lookups, from
+    `LookupCount.by_term`), a and mx terms give way to explicit addresses; includes stay,
+    since they may authorise senders we do not know about.
+    Ends with ~all — or keeps -all when the current record had it, nothing was missing and
+    `allow_hard_fail` (False for a broken record, which was never in force). A record relying
+    on redirect= keeps it and gets no `all` (that would disable the redirect).
     """
-    kept: list[str] = []
-    terms = current.terms if current else ()
-    for term in terms:
-        if term.is_modifier or term.name in ("ptr", "all"):
-            continue
-        text = term.canonical()
-        if text not in kept:
-            kept.append(text)
-    kept_terms = [parse_term(t) for t in kept]
-    added: list[str] = []
-    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
-    for network in nets:
-        text = ip_term(str(network))
-        if text not in kept and text not in added:
-            added.append(text)
-    missing = False
-    for ip in [*server_ips, *relay_ips]:
-        addr = ipaddress.ip_address(ip)
-        if ip in passing or _covered_by_terms(ip, kept_terms):
-            continue
-        missing = True
-        if any(addr.version == n.version and addr in n for n in nets):
-            continue
-        text = ip_term(ip)
-        if text not in added:
-            added.append(text)
+    kept = _kept_mechanisms(current, drop)
+    redirect = current.redirect if current and current.all_term is None else None
+    if redirect and f"redirect={redirect}" in drop:
+        redirect = None
+    if costs is not None and _cost(kept, redirect, costs) > MAX_DNS_LOOKUPS:
+        kept = [t for t in kept if parse_term(t).name not in ("a", "mx")]
+        passing = ()
+    added, missing = _missing_senders(kept, [*server_ips, *relay_ips], networks, passing)
     out = ["v=spf1", *kept, *added]
-    redirect = current.redirect if current else None
-    if redirect and current is not None and current.all_term is None:
+    if redirect:
         out.append(f"redirect={redirect}")
     else:
-        keep_hard_fail = (
-            allow_hard_fail and current is not None and current.all_qualifier == "-" and not missing
-        )
-        out.append("-all" if keep_hard_fail else "~all")
-    out.extend(f"{t.name}={t.value}" for t in (current.modifiers if current else ()) if t.name != "redirect")
+        hard = allow_hard_fail and current is not None and current.all_qualifier == "-" and not missing
+        out.append("-all" if hard else "~all")
+    modifiers = current.modifiers if current else ()
+    out.extend(f"{t.name}={t.value}" for t in modifiers if t.name != "redirect")
     return " ".join(out)
 
 
-def kept_terms_record(current: ParsedSpf) -> str:
+def _kept_mechanisms(current: ParsedSpf | None, drop: Collection[str]) -> list[str]:
+    kept: list[str] = []
+    for term in current.mechanisms if current else ():
+        text = term.canonical()
+        if term.name not in ("ptr", "all") and text not in kept and text not in drop:
+            kept.append(text)
+    return kept
+
+
+def _cost(kept: list[str], redirect: str | None, costs: Mapping[str, int]) -> int:
+    terms = [parse_term(t) for t in kept]
+    total = sum(costs.get(t.canonical(), 1) for t in terms if t.counts_lookup)
+    return total + (costs.get(f"redirect={redirect}", 1) if redirect else 0)
+
+
+def _missing_senders(
+    kept: list[str], ips: list[str], networks: Collection[str], passing: Collection[str]
+) -> tuple[list[str], bool]:
+    """ip4/ip6 terms to add (allocated networks first), and whether any sender was missing."""
+    kept_terms = [parse_term(t) for t in kept]
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+    added = [ip_term(str(n)) for n in nets]
+    added = [t for i, t in enumerate(added) if t not in kept and t not in added[:i]]
+    missing = False
+    for ip in ips:
+        if ip in passing or _covered_by_terms(ip, kept_terms):
+            continue
+        missing = True
+        addr = ipaddress.ip_address(ip)
+        text = ip_term(ip)
+        if not any(addr.version == n.version and addr in n for n in nets) and text not in added:
+            added.append(text)
+    return added, missing
+
+
+def kept_terms_record(current: ParsedSpf, drop: Collection[str] = ()) -> str:
     """The part of `current` a proposal keeps, ending in ~all: evaluating it tells which
-    senders still pass once ptr, +all and the like are gone."""
-    return propose_spf(current, (), ())
+    senders still pass once ptr, +all, dead references and the like are gone."""
+    return propose_spf(current, (), (), drop=drop)
 
 
 def lookups_after_proposal(count: LookupCount, proposal: str) -> int:

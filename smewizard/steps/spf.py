@@ -128,7 +128,8 @@ async def probe_domain(ctx: Context, domain: str, senders: list[SenderIp]) -> Do
     kept_passing: tuple[str, ...] = ()
     if records:
         evaluations = await _evaluate_all(ctx, domain, senders)
-        kept_passing = await _kept_passing(ctx, domain, senders, parsed, records, evaluations)
+        dead = count.dead_terms if count else ()
+        kept_passing = await _kept_passing(ctx, domain, senders, parsed, records, evaluations, dead)
     return DomainSpf(domain, txt, spf_rr, records, parsed, error, count, evaluations, kept_passing)
 
 
@@ -149,14 +150,16 @@ async def _kept_passing(
     parsed: ParsedSpf | None,
     records: tuple[str, ...],
     evaluations: tuple[Evaluation, ...],
+    dead: tuple[str, ...],
 ) -> tuple[str, ...]:
-    """Senders that still pass once a proposal drops ptr/+all or merges broken records."""
-    if parsed is not None and not parsed.uses_ptr and parsed.all_qualifier != "+":
+    """Senders that still pass once a proposal drops ptr/+all/dead references or merges
+    broken records."""
+    if parsed is not None and not parsed.uses_ptr and parsed.all_qualifier != "+" and not dead:
         return tuple(e.ip for e in evaluations if e.passes)
     base = parsed if parsed is not None else salvage_spf(records)
     if base is None:
         return ()
-    kept = await _evaluate_all(ctx, domain, senders, kept_terms_record(base))
+    kept = await _evaluate_all(ctx, domain, senders, kept_terms_record(base, dead))
     return tuple(e.ip for e in kept if e.passes)
 
 
@@ -423,7 +426,9 @@ def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record 
     server = [s.address for s in facts.senders if s.role == "server"]
     relay = [s.address for s in facts.senders if s.role == "relay"]
     value = propose_spf(current, server, relay, facts.networks, passing=d.kept_passing,
-                        allow_hard_fail=d.parsed is not None)
+                        allow_hard_fail=d.parsed is not None,
+                        drop=d.lookups.dead_terms if d.lookups else (),
+                        costs=dict(d.lookups.by_term) if d.lookups else None)
     if d.records and value == d.records[0] and len(d.records) == 1:
         return None
     note = "Replaces the current SPF TXT record." if d.records else "New SPF TXT record."

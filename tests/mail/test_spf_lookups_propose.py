@@ -133,3 +133,20 @@ def test_proposal_is_one_valid_record_with_fewer_lookups():
     parse_spf(proposed)
     assert count.total == 6
     assert lookups_after_proposal(count, proposed) == 5  # ptr gone
+
+
+def test_dead_references_are_dropped():
+    current = parse_spf("v=spf1 a:gone.example.com include:none.example.net ip4:203.0.113.10 ~all")
+    proposed = propose_spf(current, ["203.0.113.10"], [], drop=("a:gone.example.com", "include:none.example.net"))
+    assert proposed == "v=spf1 ip4:203.0.113.10 ~all"
+
+
+def test_over_the_limit_a_and_mx_give_way_to_explicit_addresses():
+    current = parse_spf("v=spf1 a mx include:big.example.net include:other.example.net ~all")
+    fetched = {"big.example.net": spf("v=spf1 " + " ".join(f"a:h{i}.example.net" for i in range(6)) + " -all"),
+               "other.example.net": spf("v=spf1 a -all")}
+    count = count_lookups(current, D, fetched)
+    assert count.total == 11
+    proposed = propose_spf(current, ["203.0.113.10"], [], passing={"203.0.113.10"}, costs=dict(count.by_term))
+    assert proposed == "v=spf1 include:big.example.net include:other.example.net ip4:203.0.113.10 ~all"
+    assert lookups_after_proposal(count, proposed) == 9
