@@ -457,19 +457,20 @@ class RootBuilder:
 
 # ---------------------------------------------------------------- SME programs
 _SHIMS = {
-    "db": "smewizard.sim.dbcmd:main",
-    "config": "smewizard.sim.dbcmd:config_main",
-    "signal-event": "smewizard.sim.events:main",
+    "sbin/e-smith/db": "smewizard.sim.dbcmd:main",
+    "sbin/e-smith/config": "smewizard.sim.dbcmd:config_main",
+    "sbin/e-smith/signal-event": "smewizard.sim.events:main",
+    "usr/bin/qpsmtpd-dns": "smewizard.sim.qpsmtpd_dns:main",
 }
 
 
 def install_shims(root: Path) -> None:
-    """Write SME's programs into <root>/sbin/e-smith as small Python scripts that call this
-    package with the root baked in (they work from PATH, as on a real server)."""
+    """Write SME's programs into <root>/sbin/e-smith (and qpsmtpd-dns into <root>/usr/bin) as
+    small Python scripts that call this package with the root baked in (they work from PATH,
+    as on a real server)."""
     package_parent = str(Path(__file__).resolve().parents[2])
-    tool_dir = root / "sbin/e-smith"
-    tool_dir.mkdir(parents=True, exist_ok=True)
-    for name, target in _SHIMS.items():
+    for rel, target in _SHIMS.items():
+        name = rel.rsplit("/", 1)[1]
         module, func = target.split(":")
         text = (
             f"#!{sys.executable}\n"
@@ -479,7 +480,8 @@ def install_shims(root: Path) -> None:
             f"from {module} import {func}\n"
             f"sys.exit({func}(sys.argv[1:], root={str(root)!r}))\n"
         )
-        path = tool_dir / name
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         os.chmod(path, 0o755)
 

@@ -157,3 +157,23 @@ def test_hostile_domain_key_never_becomes_a_path(sim_root):
         "example.com",
         "example.org",
     ]
+
+
+def test_qpsmtpd_dns_prints_the_guides_layout_with_the_real_public_key(sim_root):
+    sim = sim_root("good")
+    result = run(sim, "qpsmtpd-dns", "example.org")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    whole = next(line for line in lines if line.startswith("mar2026._domainkey IN TXT v=DKIM1;p="))
+    assert whole.endswith(";t=y")
+    published = sim.zones["example.org"]
+    key = whole.split("p=", 1)[1].removesuffix(";t=y")
+    assert key[:200] in published
+    assert '@ IN SPF "v=spf1 mx a -all"' in lines
+    assert "rua=mailto:dmarc-feedback@example.org; pct=100" in result.stdout
+
+
+def test_qpsmtpd_dns_without_any_key_fails(sim_root):
+    sim = sim_root("fresh")
+    result = run(sim, "qpsmtpd-dns")
+    assert result.returncode == 1 and "no usable DKIM key for example.com" in result.stderr
