@@ -352,18 +352,25 @@ class SmeWizardApp(App[None]):
             else:
                 self.notify("Nothing was changed.")
 
-        self.push_screen(ConfirmApply(self.info(key).title, items), answered)
+        self.push_screen(ConfirmApply(self.info(key).title, items, dry_run=self.ctx.dry_run), answered)
 
     @work(thread=True, exclusive=True, group="apply")
     def apply_worker(self, key: str, actions: tuple[Action, ...]) -> None:
         try:
-            report = apply_actions(self.ctx.host, actions)
+            report = apply_actions(self.ctx.host, actions, dry_run=self.ctx.dry_run)
         except Exception as exc:  # noqa: BLE001
             self.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
             return
         self.call_from_thread(self._applied, key, report)
 
     def _applied(self, key: str, report: ApplyReport) -> None:
+        if report.refused is not None:
+            self.notify(f"Nothing was changed: {report.refused}", title="Apply refused",
+                        severity="error", timeout=15)
+            return
+        if report.dry_run:
+            self.notify("Dry run: nothing was changed.", title="Dry run")
+            return
         if report.ok:
             self.notify(f"Applied {len(report.outcomes)} change(s); re-verifying.", title="Applied")
         else:

@@ -16,10 +16,16 @@ from smewizard.actions.apply import PreviewItem
 
 
 def preview_lines(item: PreviewItem) -> list[str]:
-    lines = [item.action.summary()]
-    if item.target is not None:
-        lines.append(f"  now: {item.current if item.current is not None else '(not set)'}")
-        lines.append(f"  new: {item.target}")
+    flags = []
+    if item.needs_root:
+        flags.append("needs root: run smewizard as root")
+    if not item.undoable:
+        flags.append("cannot be undone")
+    where = f"[{item.domain}] " if item.domain else ""
+    lines = [where + item.action.summary() + (f"  ({'; '.join(flags)})" if flags else "")]
+    if item.target is not None or item.current is not None:
+        lines.append(f"  from: {item.current if item.current is not None else '(not set)'}")
+        lines.append(f"  to:   {item.target if item.target is not None else '(unchanged)'}")
     lines.extend(f"  # {cmd}" for cmd in item.commands)
     return lines
 
@@ -32,22 +38,26 @@ class ConfirmApply(ModalScreen[bool]):
         Binding("y", "confirm", "Apply"),
     ]
 
-    def __init__(self, step_title: str, items: Sequence[PreviewItem]) -> None:
+    def __init__(self, step_title: str, items: Sequence[PreviewItem], *, dry_run: bool = False) -> None:
         super().__init__()
         self.step_title = step_title
         self.items = tuple(items)
+        self.dry_run = dry_run
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
-            yield Static(
-                Content(f"{self.step_title}: run these commands on the server?"),
-                id="confirm-title",
+            question = (
+                "DRY RUN (--dry-run): these commands would run; nothing will be changed."
+                if self.dry_run
+                else "Run these commands on the server?"
             )
+            yield Static(Content(f"{self.step_title}: {question}"), id="confirm-title")
             with VerticalScroll(id="confirm-commands"):
                 for item in self.items:
                     yield Static(Content("\n".join(preview_lines(item))), classes="command")
             with Horizontal(classes="buttons"):
-                yield Button("Apply (y)", id="confirm-apply", variant="warning")
+                label = "Dry run (y)" if self.dry_run else "Apply (y)"
+                yield Button(label, id="confirm-apply", variant="warning")
                 yield Button("Cancel (esc)", id="confirm-cancel")
 
     def on_mount(self) -> None:
