@@ -28,9 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["tui", *argv]  # `smewizard --root DIR` means `smewizard tui --root DIR`
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["tui", *(argv if argv is not None else sys.argv[1:])])
+        args = parser.parse_args(["tui", *argv])
     try:
         return int(args.func(args) or 0)
     except InvalidValue as exc:
