@@ -591,9 +591,13 @@ def ingest_inputs(inputs: Iterable[Input], limits: Limits, problems: list[Source
 def _read_input(item: Input, limit: int) -> bytes:
     if item.size > limit:
         raise ReportError(f"the file is {item.size / MiB:.0f} MiB, more than the {limit // MiB} MiB limit; not read")
-    data = item.read(limit + 1)
+    data = item.read(min(limit, item.size) + 1)  # read(n) reserves n bytes: ask for what is there
     if len(data) > limit:
         raise ReportError(f"the file grew past the {limit // MiB} MiB limit while being read; not read")
+    if len(data) > item.size:  # it grew while we looked: read it whole, still capped
+        data += item.read(limit + 1)[len(data):]
+        if len(data) > limit:
+            raise ReportError(f"the file grew past the {limit // MiB} MiB limit while being read; not read")
     return data
 
 
