@@ -52,7 +52,7 @@ class DomainSpf:
     syntax_error: str | None = None
     lookups: LookupCount | None = None
     evaluations: tuple[Evaluation, ...] = ()
-    kept_passing: tuple[str, ...] = ()  # senders that pass with the terms a proposal keeps
+    kept_evaluations: tuple[Evaluation, ...] = ()  # with only the terms a proposal keeps
     invalid_name: str | None = None
 
 
@@ -125,12 +125,12 @@ async def probe_domain(ctx: Context, domain: str, senders: list[SenderIp]) -> Do
         if parsed is not None:
             count = await _count(ctx, parsed, domain)
     evaluations: tuple[Evaluation, ...] = ()
-    kept_passing: tuple[str, ...] = ()
+    kept: tuple[Evaluation, ...] = ()
     if records:
         evaluations = await _evaluate_all(ctx, domain, senders)
         dead = count.dead_terms if count else ()
-        kept_passing = await _kept_passing(ctx, domain, senders, parsed, records, evaluations, dead)
-    return DomainSpf(domain, txt, spf_rr, records, parsed, error, count, evaluations, kept_passing)
+        kept = await _evaluate_kept(ctx, domain, senders, parsed, records, evaluations, dead)
+    return DomainSpf(domain, txt, spf_rr, records, parsed, error, count, evaluations, kept)
 
 
 async def _evaluate_all(
@@ -143,7 +143,7 @@ async def _evaluate_all(
     )))
 
 
-async def _kept_passing(
+async def _evaluate_kept(
     ctx: Context,
     domain: str,
     senders: list[SenderIp],
@@ -151,16 +151,15 @@ async def _kept_passing(
     records: tuple[str, ...],
     evaluations: tuple[Evaluation, ...],
     dead: tuple[str, ...],
-) -> tuple[str, ...]:
-    """Senders that still pass once a proposal drops ptr/+all/dead references or merges
-    broken records."""
+) -> tuple[Evaluation, ...]:
+    """How senders fare once a proposal drops ptr/+all/dead references or merges broken
+    records (the published results when nothing is dropped)."""
     if parsed is not None and not parsed.uses_ptr and parsed.all_qualifier != "+" and not dead:
-        return tuple(e.ip for e in evaluations if e.passes)
+        return evaluations
     base = parsed if parsed is not None else salvage_spf(records)
     if base is None:
         return ()
-    kept = await _evaluate_all(ctx, domain, senders, kept_terms_record(base, dead))
-    return tuple(e.ip for e in kept if e.passes)
+    return await _evaluate_all(ctx, domain, senders, kept_terms_record(base, dead))
 
 
 async def _count(ctx: Context, parsed: ParsedSpf, domain: str) -> LookupCount:
@@ -414,18 +413,29 @@ def _known_complete(facts: SpfFacts, d: DomainSpf) -> bool:
     return bool(d.evaluations) and all(ev.passes for ev in d.evaluations)
 
 
+def _settled_by_kept_terms(f: Finding, d: DomainSpf) -> bool:
+    """An evaluation that failed on DNS (typically ptr's reverse lookups) does not block a
+    proposal when the terms the proposal keeps evaluate without error."""
+    if f.code not in ("SPF004", "SPF005") or not d.kept_evaluations:
+        return False
+    return d.kept_evaluations != d.evaluations and all(
+        e.result != "temperror" for e in d.kept_evaluations
+    )
+
+
 def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record | None:
     """A corrected record when something is wrong and nothing we rely on is unknown."""
     if facts.public_ip_unknown or facts.relay_unknown or not facts.senders:
         return None
-    if any(f.status is Status.UNKNOWN for f in findings):
+    if any(f.status is Status.UNKNOWN and not _settled_by_kept_terms(f, d) for f in findings):
         return None
     if not any(f.status in (Status.FAIL, Status.WARN) and f.code != "SPF012" for f in findings):
         return None
     current = d.parsed if d.parsed is not None else salvage_spf(d.records)
     server = [s.address for s in facts.senders if s.role == "server"]
     relay = [s.address for s in facts.senders if s.role == "relay"]
-    value = propose_spf(current, server, relay, facts.networks, passing=d.kept_passing,
+    passing = {e.ip for e in d.kept_evaluations if e.passes}
+    value = propose_spf(current, server, relay, facts.networks, passing=passing,
                         allow_hard_fail=d.parsed is not None,
                         drop=d.lookups.dead_terms if d.lookups else (),
                         costs=dict(d.lookups.by_term) if d.lookups else None)

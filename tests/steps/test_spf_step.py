@@ -206,3 +206,11 @@ async def test_a_5000_character_txt_record_is_handled(zones, dns_client):
     value = proposal(a)
     parse_spf(value)
     assert value.count("ip4:192.0.2.") == 250
+
+
+async def test_ptr_dns_failure_does_not_block_the_proposal_that_removes_ptr(zones, dns_client):
+    zones.set_txt(PRIMARY, [f"v=spf1 ptr ip4:{SERVER_IP} ~all"])
+    zones.set_failure("100.51.198.in-addr.arpa", "servfail", subtree=True)  # the relay's PTR
+    _, a = await audit(dns_client)
+    assert ("SPF005", Status.UNKNOWN) in codes(a)
+    assert proposal(a) == f"v=spf1 ip4:{SERVER_IP} ip4:{RELAY_IP} ~all"
