@@ -160,17 +160,24 @@ class RootBuilder:
         relay_host: str | None = None,
         relay_ip: str | None = None,
         ptr: str | None = None,
+        gateway: bool = True,
     ) -> None:
-        """A fresh SME v10 in server-gateway mode: configuration defaults, the primary domain,
-        its zone (MX, A), the relay's zone and the reverse zone of the public IP."""
+        """A fresh SME v10, in server-gateway mode (ExternalIP set) or, with gateway=False,
+        server-only mode behind NAT (no ExternalIP: the public IP is only known from DNS):
+        configuration defaults, the primary domain, its zone (MX, A), the relay's zone and the
+        reverse zone of the public IP."""
         self.public_ip, self.relay_host, self.relay_ip = public_ip, relay_host, relay_ip
         fqdn = f"{system_name}.{domain}"
         c = "configuration"
         self.record(c, "DomainName", domain)
         self.record(c, "SystemName", system_name)
-        self.record(c, "SystemMode", "servergateway")
-        self.record(c, "ExternalIP", public_ip)
-        self.record(c, "ExternalNetmask", "255.255.255.0")
+        if gateway:
+            self.record(c, "SystemMode", "servergateway")
+            self.record(c, "ExternalIP", public_ip)
+            self.record(c, "ExternalNetmask", "255.255.255.0")
+        else:
+            self.record(c, "SystemMode", "serveronly")
+            self.record(c, "GatewayIP", "192.168.1.254")
         self.record(c, "LocalIP", "192.168.1.1")
         self.record(c, "LocalNetmask", "255.255.255.0")
         self.record(c, "TimeZone", "UTC")

@@ -120,7 +120,7 @@ def build_demo(b: RootBuilder) -> None:
 
 # ---------------------------------------------------------------- fresh
 def build_fresh(b: RootBuilder) -> None:
-    b.base(domain="example.com", public_ip=PUBLIC_IP, ptr=GENERIC_PTR)
+    b.base(domain="example.com", public_ip=PUBLIC_IP, ptr=GENERIC_PTR, gateway=False)
     b.add_user("alice", "Alice", "Archer")
     _traffic(b, _no_dkim)
 
@@ -286,7 +286,8 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "fresh",
-            "A fresh install: one domain, no SPF, DKIM, DMARC or smarthost, generic PTR.",
+            "A fresh install in server-only mode behind NAT (no ExternalIP: the public IP is "
+            "known only from DNS): one domain, no SPF, DKIM, DMARC or smarthost, generic PTR.",
             build_fresh,
         ),
         Scenario(
