@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 
 class InvalidValue(ValueError):
@@ -20,6 +21,9 @@ _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _DB_KEY = re.compile(r"^[A-Za-z0-9@_][A-Za-z0-9@._+-]{0,127}$")
 _EVENT = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+# Unicode categories that change how a value displays or where a line ends (NEL, U+2028 are
+# line breaks to str.splitlines; bidi overrides make a command read differently than it runs).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _USER = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 
 
@@ -27,8 +31,12 @@ def domain_name(value: str) -> str:
     """A DNS host/domain name (LDH labels, at least two labels); returned lower case, no dot."""
     if not isinstance(value, str):
         raise InvalidValue("domain name must be text")
-    name = value.strip().rstrip(".").lower()
     shown = value if len(value) <= 80 else value[:77] + "..."
+    if not value.strip().isascii() or any(c in value.strip() for c in "\r\n\t\x00"):
+        # non-ASCII could lower-case into ASCII ("\u212a" -> "k") and differ from what a
+        # caller keeps; IDNs must be given in their xn-- form
+        raise InvalidValue(f"{shown!r} has characters a domain name cannot have (use the xn-- form)")
+    name = value.strip().rstrip(".").lower()
     if not name:
         raise InvalidValue("domain name is empty")
     if len(name) > 253:
@@ -37,7 +45,7 @@ def domain_name(value: str) -> str:
     if len(labels) < 2:
         raise InvalidValue(f"{shown!r} is not a fully qualified domain name (needs a dot)")
     for label in labels:
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise InvalidValue(
                 f"{shown!r} is not a valid domain name: label {label[:63]!r} must be 1-63 "
                 "letters, digits or hyphens, not starting or ending with a hyphen"
@@ -49,7 +57,7 @@ def domain_name(value: str) -> str:
 
 def dns_label(value: str, what: str = "selector") -> str:
     """One DNS label, e.g. a DKIM selector (lower-cased)."""
-    if not isinstance(value, str) or not _LABEL.match(value.lower()):
+    if not isinstance(value, str) or not value.isascii() or not _LABEL.fullmatch(value.lower()):
         raise InvalidValue(
             f"{what} {value!r} must be one DNS label: 1-63 letters, digits or hyphens, "
             "not starting or ending with a hyphen, no spaces or dots"
@@ -75,14 +83,14 @@ def ip_network(value: str) -> str:
 
 def db_name(value: str) -> str:
     """An e-smith database name (configuration, accounts, domains, …)."""
-    if not isinstance(value, str) or not _DB_NAME.match(value):
+    if not isinstance(value, str) or not _DB_NAME.fullmatch(value):
         raise InvalidValue(f"{value!r} is not an e-smith database name")
     return value
 
 
 def db_key(value: str) -> str:
     """An e-smith db record key (qpsmtpd, example.com, @baddomain.test, dmarc-feedback)."""
-    if not isinstance(value, str) or not _DB_KEY.match(value):
+    if not isinstance(value, str) or not _DB_KEY.fullmatch(value):
         raise InvalidValue(
             f"{value!r} is not a valid db key: letters, digits and @ . _ + - only, "
             "not starting with - or ."
@@ -92,7 +100,7 @@ def db_key(value: str) -> str:
 
 def db_prop(value: str) -> str:
     """An e-smith db property name (DKIMSigning, HeloHost, TagLevel)."""
-    if not isinstance(value, str) or not _DB_NAME.match(value):
+    if not isinstance(value, str) or not _DB_NAME.fullmatch(value):
         raise InvalidValue(f"{value!r} is not a valid db property name")
     return value
 
@@ -105,6 +113,11 @@ def db_value(value: str) -> str:
         raise InvalidValue(f"db value {value!r} contains '|', which would corrupt the record")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidValue(f"db value {value!r} contains a newline or control character")
+    if any(unicodedata.category(c) in _INVISIBLE for c in value):
+        raise InvalidValue(
+            f"db value {value!r} contains an invisible or line-breaking character "
+            "(control, format/bidi, line or paragraph separator)"
+        )
     if value.startswith("-"):
         raise InvalidValue(f"db value {value!r} starts with '-' and would be read as an option")
     if len(value) > 4096:
@@ -114,14 +127,14 @@ def db_value(value: str) -> str:
 
 def event_name(value: str) -> str:
     """A signal-event event name (email-update, pseudonym-create)."""
-    if not isinstance(value, str) or not _EVENT.match(value):
+    if not isinstance(value, str) or not _EVENT.fullmatch(value):
         raise InvalidValue(f"{value!r} is not a valid event name")
     return value
 
 
 def user_name(value: str) -> str:
     """A Unix/SME account name."""
-    if not isinstance(value, str) or not _USER.match(value):
+    if not isinstance(value, str) or not _USER.fullmatch(value):
         raise InvalidValue(f"{value!r} is not a valid account name")
     return value
 
@@ -161,14 +174,14 @@ def file_mode(value: int) -> int:
 
 def group_name(value: str) -> str:
     """A Unix group name (same rules as account names)."""
-    if not isinstance(value, str) or not _USER.match(value):
+    if not isinstance(value, str) or not _USER.fullmatch(value):
         raise InvalidValue(f"{value!r} is not a valid group name")
     return value
 
 
 def stamp(value: str) -> str:
     """A time stamp used in archive names: 20261125T012016 (optionally -hex)."""
-    if not isinstance(value, str) or not _STAMP.match(value):
+    if not isinstance(value, str) or not _STAMP.fullmatch(value):
         raise InvalidValue(f"{value!r} is not a time stamp like 20261125T012016")
     return value
 
