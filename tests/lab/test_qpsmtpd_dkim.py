@@ -125,3 +125,40 @@ async def test_real_qpsmtpd_signs_with_the_wizards_key_and_skips_a_domain_withou
     _, final = await audit(host, dns_client)
     assert {"DKIM025", "DKIM029"} <= {f.code for f in final.findings if f.domain == SIGNED}
     assert "DKIM001" in {f.code for f in final.findings if f.domain == UNSIGNED}
+
+
+async def test_real_qpsmtpd_signs_with_the_default_fallback_as_sme_lays_it_out(
+    lab_dir, auth_server, dns_client
+):
+    """Upstream qpsmtpd has no `default` key fallback; SME's templates (as simulated) give each
+    domain its own folder whose files link to dkim_keys/default/. The plugin must sign with
+    d=<domain>, never d=default."""
+    need_program("qpsmtpd-forkserver")
+    need_program("multilog")
+    need_lab_root()
+    sim = build_root(lab_dir / "root", "dkim-default-key", uid_map={"qpsmtpd": qpsmtpd_uid()})
+    sim.serve(auth_server)
+    facts, assessment = await audit(sim.host(), dns_client)
+    org = by_domain(facts, "example.org")
+    assert org.source is step.Source.DEFAULT
+    assert step.predict(org) is step.PluginOutcome.SIGN
+    assert "DKIM025" in {f.code for f in assessment.findings if f.domain == "example.org"}
+
+    lab = start_qpsmtpd(
+        lab_dir / "qpsmtpd", sim.root / "var/service/qpsmtpd/config/dkim",
+        dns_address=auth_server.address, rcpthosts=("example.com", "example.org"),
+    )
+    try:
+        send(lab, "carol@example.org", "signed by the default key")
+        lab.wait_for_log("dkim: pass, we signed the message")
+        lab.wait_for_log("250 Queued! <signed-by-the-default-key@")
+    finally:
+        lab.stop()
+    signed = lab.queued_messages()[0]
+    assert b"d=example.org;" in signed.replace(b" ", b"")
+
+    def txt(name):
+        lookup = dns_client.lookup_sync(name, "TXT")
+        return lookup.values if lookup.ok else None
+
+    assert mk.verify_signed(signed.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n"), txt).verified
