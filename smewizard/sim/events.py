@@ -233,6 +233,12 @@ def pseudonym_alias(root: Path, name: str) -> None:
     _write(alias, f"&{record.props['Account']}\n")
 
 
+def pseudonym_alias_remove(root: Path, name: str) -> None:
+    """After the record was deleted (SME deletes it, then signals pseudonym-delete)."""
+    alias = root / "var/qmail/alias" / (".qmail-" + name.replace(".", ":"))
+    alias.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------- dispatch
 Handler = Callable[[Path, Sequence[str]], None]
 
@@ -248,6 +254,7 @@ EVENTS: dict[str, list[tuple[str, Handler]]] = {
     ],
     "pseudonym-create": [("S10pseudonym-alias", lambda r, a: _each(r, a, pseudonym_alias))],
     "pseudonym-modify": [("S10pseudonym-alias", lambda r, a: _each(r, a, pseudonym_alias))],
+    "pseudonym-delete": [("S10pseudonym-alias", lambda r, a: _each(r, a, pseudonym_alias_remove))],
 }
 
 

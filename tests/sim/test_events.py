@@ -177,3 +177,11 @@ def test_qpsmtpd_dns_without_any_key_fails(sim_root):
     sim = sim_root("fresh")
     result = run(sim, "qpsmtpd-dns")
     assert result.returncode == 1 and "no usable DKIM key for example.com" in result.stderr
+
+
+def test_pseudonym_delete_removes_the_alias(sim_root):
+    sim = sim_root("good")
+    assert (sim.root / "var/qmail/alias/.qmail-dmarc-feedback").exists()
+    assert run(sim, "db", "accounts", "delete", "dmarc-feedback").ok
+    assert run(sim, "signal-event", "pseudonym-delete", "dmarc-feedback").returncode == 0
+    assert not (sim.root / "var/qmail/alias/.qmail-dmarc-feedback").exists()
