@@ -64,6 +64,8 @@ class Term:
         text = qualifier + self.name
         if self.value:
             text += ":" + self.value
+        if self.name == "ip6" and self.cidr6 is not None:
+            return text + f"/{self.cidr6}"
         if self.cidr4 is not None:
             text += f"/{self.cidr4}"
         if self.cidr6 is not None:
@@ -201,10 +203,10 @@ def parse_term(text: str) -> Term:
     base, cidr4, cidr6 = _split_cidr(text, arg, allow=name in ("a", "mx"))
     if sep == ":" and not base:
         raise SpfSyntaxError(f"{text!r}: empty domain after ':'", text)
-    if sep == "/" and name in ("a", "mx"):
-        base = ""
-    elif sep == "/":
+    if sep == "/" and name not in ("a", "mx"):
         raise SpfSyntaxError(f"{text!r}: {name} takes no CIDR length", text)
+    if sep == "/" and base:
+        raise SpfSyntaxError(f"{text!r}: invalid CIDR length (use /N for IPv4, //N for IPv6)", text)
     if name in ("include", "exists") and not base:
         raise SpfSyntaxError(f"{text!r}: {name} needs a domain, e.g. {name}:_spf.example.net", text)
     if base:
@@ -253,9 +255,9 @@ def _parse_ip(text: str, name: str, qualifier: str, sep: str, arg: str) -> Term:
     if sep != ":" or not arg:
         raise SpfSyntaxError(f"{text!r}: {name} needs an address, e.g. {name}:"
                              f"{'192.0.2.10' if name == 'ip4' else '2001:db8::10'}", text)
-    address, _, prefix = arg.partition("/")
+    address, slash, prefix = arg.partition("/")
     limit = 32 if name == "ip4" else 128
-    if prefix and not re.fullmatch(r"0|[1-9][0-9]{0,2}", prefix):
+    if slash and not re.fullmatch(r"0|[1-9][0-9]{0,2}", prefix):
         raise SpfSyntaxError(f"{text!r}: invalid prefix length", text)
     if prefix and int(prefix) > limit:
         raise SpfSyntaxError(f"{text!r}: prefix length must be 0-{limit}", text)

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smewizard.mail.spf import SpfSyntaxError, is_spf_record, parse_spf, parse_term, salvage_spf
+from smewizard.mail.spf import (
+    SpfSyntaxError,
+    is_spf_record,
+    parse_spf,
+    parse_term,
+    propose_spf,
+    salvage_spf,
+)
 
 
 def test_terms_keep_qualifier_name_value_and_cidr():
@@ -88,6 +95,14 @@ def test_macros_in_domain_specs_are_accepted():
 def test_canonical_drops_explicit_plus_and_lowercases():
     assert parse_term("+MX/24").canonical() == "mx/24"
     assert parse_term("-IP4:192.0.2.1").canonical() == "-ip4:192.0.2.1"
+    assert parse_term("ip6:2001:db8::/32").canonical() == "ip6:2001:db8::/32"
+    assert parse_term("a/24//64").canonical() == "a/24//64"
+
+
+@pytest.mark.parametrize("term", ["a/", "a//", "mx/24//", "a/24/", "ip4:192.0.2.1/", "ip6:2001:db8::1//64"])
+def test_malformed_cidr_lengths_are_errors(term):
+    with pytest.raises(SpfSyntaxError):
+        parse_term(term)
 
 
 def test_salvage_keeps_only_valid_terms_of_broken_records():
@@ -104,11 +119,15 @@ def test_a_5000_character_record_parses_or_fails_cleanly():
         parse_spf("v=spf1 " + "x" * 5000)
 
 
-_SPF_ALPHABET = st.sampled_from(list("v=spf1 :/.-+~?%{}_aimxptr0123456789lodsncex4l6") + ["include", "ip4:", "all", "redirect=", "%{d}", "\t", "é", "\x00"])
+_SPF_ALPHABET = st.sampled_from(
+    list("v=spf1 :/.-+~?%{}_aimxptr0123456789lodsncex4l6")
+    + ["include", "ip4:", "ip6:", "::", "all", "redirect=", "exp=", "%{d}", "example.com", "\t", "é", "\x00"]
+)
+_SPF_TEXT = st.one_of(st.text(max_size=200), st.lists(_SPF_ALPHABET, max_size=60).map(lambda p: "v=spf1 " + "".join(p)))
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=200), st.lists(_SPF_ALPHABET, max_size=60).map(lambda p: "v=spf1 " + "".join(p))))
+@given(_SPF_TEXT)
 def test_parser_never_crashes_only_syntax_errors(text):
     try:
         parsed = parse_spf(text)
@@ -117,3 +136,12 @@ def test_parser_never_crashes_only_syntax_errors(text):
         return
     for term in parsed.terms:  # every accepted term re-parses to the same meaning
         assert parse_term(term.canonical()).canonical() == term.canonical()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SPF_TEXT)
+def test_a_proposal_from_any_published_text_is_one_valid_record(text):
+    proposal = propose_spf(salvage_spf([text]), ["203.0.113.10"], ["2001:db8::25"])
+    parsed = parse_spf(proposal)
+    assert parsed.all_qualifier in ("~", None)
+    assert not parsed.uses_ptr
