@@ -28,12 +28,15 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import TreeBuilder
+from xml.parsers.expat import ExpatError, errors
 
 import defusedxml
 from defusedxml.ElementTree import DefusedXMLParser
 
 MiB = 1024 * 1024
+_BAD_TOKEN = errors.codes[errors.XML_ERROR_INVALID_TOKEN]
+_NO_ELEMENTS = errors.codes[errors.XML_ERROR_NO_ELEMENTS]
 
 
 @dataclass(frozen=True)
@@ -246,10 +249,85 @@ def _timestamp(text: str, what: str) -> datetime:
         raise ReportError(f"{what} {text[:40]!r} is not a Unix time") from None
 
 
+def _local(tag: str) -> str:
+    return tag[tag.rfind("}") + 1:]
+
+
+def _texts(elem) -> dict[str, str]:
+    """Leaf children of `elem` by local name → stripped text."""
+    return {_local(c.tag): (c.text or "").strip() for c in elem}
+
+
+class _TreeReport:
+    """Collects a report from the C tree builder: header elements once, records in batches
+    (completed <record> elements are converted and deleted after every chunk, so the tree
+    never holds more than one chunk's worth of records)."""
+
+    def __init__(self, max_rows: int):
+        self.builder = _ReportBuilder(max_rows)
+
+    def take_records(self, feedback, keep_last: bool) -> None:
+        b = self.builder
+        children = list(feedback)
+        done = len(children) - 1 if keep_last else len(children)
+        first_record = None
+        for index in range(done):
+            child = children[index]
+            name = _local(child.tag)
+            if name == "record":
+                if first_record is None:
+                    first_record = index
+                self._record(child)
+            elif name == "report_metadata" and not b.meta:
+                for item in child:
+                    local = _local(item.tag)
+                    if local == "date_range":
+                        b.dates.update(_texts(item))
+                    elif local in _META:
+                        b.meta[local] = (item.text or "").strip()
+            elif name == "policy_published" and not b.policy:
+                b.policy.update({k: v for k, v in _texts(child).items() if k in _POLICY})
+        if first_record is not None:
+            del feedback[first_record:done]
+
+    def _record(self, rec) -> None:
+        b = self.builder
+        row: dict[str, str] = {}
+        b.dkim_auth, b.spf_auth = [], []
+        for part in rec:
+            name = _local(part.tag)
+            if name == "row":
+                for item in part:
+                    local = _local(item.tag)
+                    if local == "policy_evaluated":
+                        for ev in item:
+                            row[_local(ev.tag)] = (ev.text or "").strip()
+                    else:
+                        row[local] = (item.text or "").strip()
+            elif name == "identifiers":
+                row.update(_texts(part))
+            elif name == "auth_results":
+                for auth in part:
+                    b.auth = _texts(auth)
+                    b._auth_done(_local(auth.tag))
+        b.row = row
+        b._row_done()
+
+
 def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
     """Parse one aggregate report from a binary stream, reading at most `max_xml_bytes`."""
-    builder = _ReportBuilder(limits.max_rows)
-    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    collector = _TreeReport(limits.max_rows)
+    tree = TreeBuilder()
+    parser = DefusedXMLParser(target=tree, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    # defusedxml has installed its DTD/entity/external-reference guards on the expat parser;
+    # the element callbacks go straight to the C tree builder (no Python call per element),
+    # under a wrapper element we hold so finished records can be taken and dropped per chunk.
+    expat = parser.parser
+    expat.ordered_attributes = False
+    expat.StartElementHandler = tree.start
+    expat.EndElementHandler = tree.end
+    expat.CharacterDataHandler = tree.data
+    wrapper = tree.start("smewizard-wrapper", {})
     total = 0
     try:
         while True:
@@ -262,8 +340,10 @@ def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> Ag
                     f"the report is larger than {limits.max_xml_bytes // MiB} MiB of XML; refused "
                     "(real aggregate reports are far smaller — this may be a decompression bomb)"
                 )
-            parser.feed(chunk)
-        parser.close()
+            expat.Parse(chunk, False)
+            if len(wrapper):
+                collector.take_records(wrapper[0], keep_last=True)
+        expat.Parse(b"", True)
     except defusedxml.DTDForbidden:
         raise ReportError(
             "the XML declares a DTD (<!DOCTYPE …>); reports never need one and it is how "
@@ -271,11 +351,28 @@ def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> Ag
         ) from None
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
         raise ReportError("the XML declares entities or external references; refused") from None
-    except ParseError as exc:
-        raise _XmlSyntax(_xml_error_text(exc), "invalid token" in str(exc)) from None
+    except ExpatError as exc:
+        raise _XmlSyntax(_expat_error_text(exc), exc.code == _BAD_TOKEN) from None
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReportError(f"the compressed data is damaged: {exc}") from None
-    return _report_from(builder, source)
+    if not len(wrapper):
+        raise ReportError("the XML ends before the report does (truncated or empty file)")
+    root = wrapper[0]
+    collector.builder.root = _local(root.tag)
+    if collector.builder.root == "feedback":
+        collector.take_records(root, keep_last=False)
+    return _report_from(collector.builder, source)
+
+
+def _expat_error_text(exc: ExpatError) -> str:
+    text = errors.messages[exc.code] if exc.code in errors.messages else str(exc)
+    if exc.code == _NO_ELEMENTS:
+        return "the XML ends before the report does (truncated or empty file)"
+    hint = ""
+    if exc.code == _BAD_TOKEN:
+        hint = (" — often a byte that is not valid UTF-8 in a report that does not declare "
+                "another encoding, or a file that is not XML at all")
+    return f"not well-formed XML at line {exc.lineno}, column {exc.offset}: {text}{hint}"
 
 
 def parse_report(open_stream: Callable[[], object], source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
@@ -305,18 +402,6 @@ def _with_warning(report: AggregateReport, note: str) -> AggregateReport:
     from dataclasses import replace
 
     return replace(report, warnings=(*report.warnings, note))
-
-
-def _xml_error_text(exc: ParseError) -> str:
-    line, column = getattr(exc, "position", (0, 0))
-    text = str(exc).split(":")[0]
-    hint = ""
-    if "invalid token" in text or "not well-formed" in text:
-        hint = (" — often a byte that is not valid UTF-8 in a report that does not declare "
-                "another encoding, or a file that is not XML at all")
-    if "no element found" in text:
-        return "the XML ends before the report does (truncated or empty file)"
-    return f"not well-formed XML at line {line}, column {column}: {text}{hint}"
 
 
 def _report_from(b: _ReportBuilder, source: str) -> AggregateReport:
