@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,17 @@ class RootBuilder:
         self.qmail_log: list[str] = []
         self.now = time.time()
         self.ids.update(self.uid_map)
+        self._move_colliding_ids()
+        self.after_event: list[Callable[[RootBuilder], None]] = []
+
+    def _move_colliding_ids(self) -> None:
+        """An overridden uid (e.g. Debian's real qpsmtpd uid) must not be shared with another
+        simulated account: names are looked up by uid, so move the other one to a free uid."""
+        taken = set(self.uid_map.values())
+        free = (n for n in range(900, 1000) if n not in taken and n not in self.ids.values())
+        for name, uid in list(self.ids.items()):
+            if name not in self.uid_map and uid in taken:
+                self.ids[name] = next(free)
 
     # ------------------------------------------------------------ paths and ownership
     def path(self, sme_path: str) -> Path:
@@ -392,6 +404,8 @@ class RootBuilder:
         self._write_logs()
         install_shims(self.root)
         events.signal_event(self.root, "email-update")
+        for change in self.after_event:  # what an admin did by hand after the last event
+            change(self)
         return SimServer(
             root=self.root,
             scenario=self.scenario,

@@ -204,6 +204,22 @@ def build_dkim_default_key(b: RootBuilder) -> None:
     _traffic(b, lambda d: f"info, using {d} key for {d}", hook="data_post_headers")
 
 
+# ---------------------------------------------------------------- dkim-linked-dir
+def build_dkim_linked_dir(b: RootBuilder) -> None:
+    build_dkim_default_key(b)
+
+    def link_domain_dir(b: RootBuilder) -> None:
+        # An admin "fixed" example.org by hand: the domain directory itself is a link to the
+        # default key folder, so the upstream plugin signs with d=default (sme-facts.md hazard).
+        target = b.path("/var/service/qpsmtpd/config/dkim/example.org")
+        for child in target.iterdir():
+            child.unlink()
+        target.rmdir()
+        target.symlink_to(b.path("/home/e-smith/dkim_keys/default"))
+
+    b.after_event.append(link_domain_dir)
+
+
 # ---------------------------------------------------------------- dns-timeout
 def build_dns_timeout(b: RootBuilder) -> None:
     b.base(
@@ -310,6 +326,13 @@ SCENARIOS: dict[str, Scenario] = {
             "Only the server-wide key in dkim_keys/default/, published "
             "for both domains, DKIMSigning enabled.",
             build_dkim_default_key,
+        ),
+        Scenario(
+            "dkim-linked-dir",
+            "As dkim-default-key, but after the last email-update an admin replaced "
+            "config/dkim/example.org with a link to dkim_keys/default: qpsmtpd would sign "
+            "example.org mail as d=default. The next email-update repairs it.",
+            build_dkim_linked_dir,
         ),
         Scenario(
             "dns-timeout",

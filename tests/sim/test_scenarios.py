@@ -188,3 +188,21 @@ def test_logs_are_multilog_format(sim_root):
         lines = sim.host().read_text(path).splitlines()
         assert lines
         assert all(re.match(r"^@4000[0-9a-f]{20} \S", line) for line in lines)
+
+
+def test_uid_override_never_shares_a_uid_with_another_account(sim_root):
+    sim = sim_root("fresh", uid_map={"qpsmtpd": 101})  # 101 is the simulated admin's default
+    entries = [line.split(":") for line in (sim.root / "etc/passwd").read_text().splitlines()]
+    uids = [int(e[2]) for e in entries]
+    assert len(uids) == len(set(uids))
+    assert sim.host().user_of(101) == "qpsmtpd"
+
+
+def test_dkim_linked_dir_has_the_hazard_until_the_next_event(sim_root):
+    sim = sim_root("dkim-linked-dir")
+    host = sim.host()
+    st = host.stat("/var/service/qpsmtpd/config/dkim/example.org")
+    assert st.is_symlink and st.link_target == "/home/e-smith/dkim_keys/default"
+    assert not host.stat("/var/service/qpsmtpd/config/dkim/example.com").is_symlink
+    assert host.run(["signal-event", "email-update"]).returncode == 0
+    assert not host.stat("/var/service/qpsmtpd/config/dkim/example.org").is_symlink
