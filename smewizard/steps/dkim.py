@@ -276,7 +276,7 @@ async def _published(ctx: Context, domain: str, selector: str, pem: bytes | None
     return Published(selector, name, lookup, proof)
 
 
-def _selector_or_none(facts: KeyDirFacts | None) -> str | None:
+def selector_of(facts: KeyDirFacts | None) -> str | None:
     check = facts.selector if facts else None
     if check is None or not check.cleaned:
         return None
@@ -298,20 +298,20 @@ async def probe_domain(
     name = domain if partial.source is Source.DOMAIN else mk.DEFAULT_KEY_NAME
     published = staged_pub = retired_pub = None
     staged = retired_selector = None
-    selector = _selector_or_none(active)
+    selector = selector_of(active)
     if selector and active and active.key and active.key.ok:
         published = await _published(ctx, domain, selector, pem)
     if active is not None:
         staged, staged_pem = await ctx.io(read_key_dir, ctx.host, name, mk.staged_dir(name))
         if not staged.exists:
             staged = None
-        staged_sel = _selector_or_none(staged)
+        staged_sel = selector_of(staged)
         if staged and staged_sel and staged.key and staged.key.ok:
             staged_pub = await _published(ctx, domain, staged_sel, staged_pem)
         archive = await ctx.io(newest_archive, ctx.host, name)
         if archive:
             old, _ = await ctx.io(read_key_dir, ctx.host, name, archive)
-            retired_selector = _selector_or_none(old)
+            retired_selector = selector_of(old)
             if retired_selector and retired_selector != selector:
                 lookup = await ctx.dns.txt(mk.dkim_record_name(retired_selector, domain))
                 retired_pub = Published(retired_selector, lookup.name, lookup)
@@ -593,7 +593,7 @@ def _assess_published(d: DomainDkim, out: DomainResult) -> None:
     dom, active = d.domain, d.active
     if active is None or active.key is None or not active.key.ok:
         return
-    selector = _selector_or_none(active)
+    selector = selector_of(active)
     if selector is None:
         return
     proposal = mk.dkim_record(dom, selector, active.key.public_b64, test_mode=True)
@@ -662,11 +662,11 @@ def _assess_published(d: DomainDkim, out: DomainResult) -> None:
 def rotation_of(d: DomainDkim) -> mk.Rotation | None:
     """The rotation in progress for a domain's key, if any."""
     active = d.active
-    selector = _selector_or_none(active)
+    selector = selector_of(active)
     if selector is None:
         return None
     if d.staged is not None:
-        staged_sel = _selector_or_none(d.staged)
+        staged_sel = selector_of(d.staged)
         pub = d.staged_published
         return mk.Rotation(
             old_selector=selector,
@@ -727,7 +727,7 @@ def rotation_start(d: DomainDkim, today: date, selector: str | None = None) -> l
     active = d.active
     if active is None or d.staged is not None:
         return []
-    taken = {s for s in (_selector_or_none(active), d.retired_selector) if s}
+    taken = {s for s in (selector_of(active), d.retired_selector) if s}
     selector = selector or mk.dated_selector(today, frozenset(taken))
     return [acts.GenerateDkimKey(active.name, selector, mk.date_stamp(today), staged=True,
                                  domain=_owner_domain(active.name, d.domain))]
