@@ -442,6 +442,8 @@ def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record 
     if d.records and value == d.records[0] and len(d.records) == 1:
         return None
     note = "Replaces the current SPF TXT record." if d.records else "New SPF TXT record."
+    note += (" Publish it as TXT only: the SPF record type in the guide's sample zone lines "
+             "('@ IN SPF') was retired by RFC 7208.")
     if d.lookups is not None:
         after = lookups_after_proposal(d.lookups, value)
         if after > MAX_DNS_LOOKUPS:

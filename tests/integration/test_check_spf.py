@@ -122,3 +122,14 @@ def test_check_as_a_real_process(sim_root, auth_server):
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
     assert ("SPF001", "fail") in findings(report, "shop.example.net")
+
+
+def test_allocated_network_option_goes_into_the_proposal(check):
+    code, report, _ = check("demo", "--spf-network", "198.51.100.0/24")
+    assert records(report)["shop.example.net"]["value"] == f"v=spf1 ip4:198.51.100.0/24 ip4:{PUBLIC_IP} ~all"
+    assert "TXT only" in records(report)["shop.example.net"]["note"]
+
+
+def test_bad_network_option_is_a_usage_error(check):
+    code, report, err = check("demo", "--spf-network", "198.51.100.0/33")
+    assert code == 2 and report is None and "Traceback" not in err
