@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from smewizard.actions import dbdiff
 from smewizard.actions import journal as journal_mod
 from smewizard.actions.audit import (
     AUDIT_LOG,
@@ -27,6 +28,7 @@ from smewizard.actions.journal import Journal, RunRecord, new_run_id
 from smewizard.actions.plan import PlanError, action_from_json, action_to_json
 from smewizard.host.base import Host, HostError
 from smewizard.readonly import NEEDS_ROOT, WriteAccess, write_access
+from smewizard.validate import InvalidValue
 
 __all__ = [
     "AUDIT_LOG",
@@ -133,7 +135,7 @@ def format_preview(items: Sequence[PreviewItem], *, dry_run: bool = False) -> st
             if item.needs_root:
                 flags.append(NEEDS_ROOT)
             if not item.undoable:
-                flags.append("cannot be undone")
+                flags.append("undo restores its db changes only")
             lines.append(f"  {item.action.summary()}" + (f"  ({', '.join(flags)})" if flags else ""))
             if item.target is not None or item.current is not None:
                 now = item.current if item.current is not None else "(not set)"
@@ -263,7 +265,8 @@ def _run_one(
         journal.done(index, True, skipped=True)
         return ActionOutcome(action, True, "already in place", None, previous, skipped=True)
     undo_json = [action_to_json(a) for a in undo] if undo is not None else None
-    journal.begin(index, previous, undo_json)
+    db_before = dbdiff.snapshot(host) if undo is None else None
+    journal.begin(index, previous, undo_json, db_before)
     _test_pause("during", index)
     sink = (lambda line: on_output(action, line)) if on_output else None
     token = OUTPUT_SINK.set(sink)
@@ -277,9 +280,21 @@ def _run_one(
         outcome = ActionOutcome(action, False, "", str(exc) or type(exc).__name__, previous, exit_status=status)
     finally:
         OUTPUT_SINK.reset(token)
-    journal.done(index, outcome.ok, outcome.error)
+    journal.done(index, outcome.ok, outcome.error, undo=_db_undo(host, action, db_before))
     _audit(host, journal.run_id, outcome, time.monotonic() - started)
     return outcome
+
+
+def _db_undo(host: Host, action: Action, db_before: dict | None) -> list[dict] | None:
+    """For an action without its own undo: the inverse of what it changed in the dbs."""
+    if db_before is None:
+        return None
+    try:
+        inverse = dbdiff.inverse(db_before, dbdiff.snapshot(host), getattr(action, "step", ""),
+                                 getattr(action, "domain", None))
+        return [action_to_json(a) for a in inverse]
+    except (InvalidValue, PlanError):
+        return None
 
 
 def _safe(func):

@@ -21,7 +21,6 @@ import json
 import os
 import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,10 @@ RUNS_DIR = f"{LOG_DIR}/runs"
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    """Time to the second, then the microsecond: ids sort in the order runs started."""
+    now = time.time_ns() // 1000
+    seconds, micro = divmod(now, 1_000_000)
+    return time.strftime("%Y%m%dT%H%M%S", time.localtime(seconds)) + f"-{micro:06d}"
 
 
 def _process_start(pid: int) -> str | None:
@@ -128,11 +130,32 @@ class Journal:
     def resumed(self) -> None:
         self._write({"event": "resume", "user": current_user(), **this_process()})
 
-    def begin(self, index: int, previous: str | None, undo: list[dict[str, Any]] | None) -> None:
-        self._write({"event": "begin", "index": index, "previous": previous, "undo": undo})
+    def begin(
+        self,
+        index: int,
+        previous: str | None,
+        undo: list[dict[str, Any]] | None,
+        db_before: dict[str, Any] | None = None,
+    ) -> None:
+        """Before action `index` runs: its undo actions, or (for an action that cannot tell)
+        the dbs as they are, so undo can compute the way back even after a crash mid-action."""
+        entry = {"event": "begin", "index": index, "previous": previous, "undo": undo}
+        if db_before is not None:
+            entry["db_before"] = db_before
+        self._write(entry)
 
-    def done(self, index: int, ok: bool, error: str | None = None, skipped: bool = False) -> None:
-        self._write({"event": "done", "index": index, "ok": ok, "error": error, "skipped": skipped})
+    def done(
+        self,
+        index: int,
+        ok: bool,
+        error: str | None = None,
+        skipped: bool = False,
+        undo: list[dict[str, Any]] | None = None,
+    ) -> None:
+        entry = {"event": "done", "index": index, "ok": ok, "error": error, "skipped": skipped}
+        if undo is not None:
+            entry["undo"] = undo  # computed from the db difference after the action
+        self._write(entry)
 
     def end(self, ok: bool, note: str = "") -> None:
         self._write({"event": "end", "ok": ok, "note": note})

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from smewizard.actions import dbdiff
 from smewizard.actions.apply import ApplyReport, apply_actions
 from smewizard.actions.base import Action, SignalEvent
 from smewizard.actions.journal import Journal, RunRecord, list_runs, read_run
-from smewizard.actions.plan import PlanError, action_from_json
+from smewizard.actions.plan import PlanError, action_from_json, action_to_json
 from smewizard.host.base import Host, HostError
 from smewizard.validate import InvalidValue
 
@@ -28,6 +29,7 @@ class UndoPlan:
     run: RunRecord
     actions: tuple[Action, ...]
     not_undoable: tuple[str, ...]  # summaries of actions that recorded no way back
+    db_only: tuple[str, ...] = ()  # actions without their own undo: only their db changes revert
 
 
 def find_run(host: Host, run_id: str | None) -> RunRecord:
@@ -58,15 +60,19 @@ def plan_undo(host: Host, run: RunRecord) -> UndoPlan:
         raise UndoError(f"run {run.run_id} is still running (pid {run.owner.get('pid')})")
     actions: list[Action] = []
     missing: list[str] = []
+    db_only: list[str] = []
     touches_config = False
     for index in sorted(run.begun, reverse=True):
-        undo = run.begun[index].get("undo")
+        begin = run.begun[index]
         done = run.done.get(index)
         if done is not None and done.get("skipped"):
             continue  # resumed over an action already in place: this run did not change it
+        undo = _recorded_undo(host, begin, done)
         if undo is None:
             missing.append(run.summary(index))
             continue
+        if begin.get("undo") is None:
+            db_only.append(run.summary(index))
         for position, entry in enumerate(undo):
             try:
                 action = action_from_json(entry, where=f"undo of action {index + 1}.{position + 1}")
@@ -76,7 +82,24 @@ def plan_undo(host: Host, run: RunRecord) -> UndoPlan:
             actions.append(action)
     if touches_config:
         actions.append(SignalEvent("email-update", step="undo"))
-    return UndoPlan(run, tuple(actions), tuple(missing))
+    return UndoPlan(run, tuple(actions), tuple(missing), tuple(db_only))
+
+
+def _recorded_undo(host: Host, begin: dict, done: dict | None) -> list | None:
+    """The undo recorded before the action, or the db difference recorded after it, or (when
+    the run died during an action without its own undo) the difference from the db snapshot
+    taken before it to the dbs now."""
+    if begin.get("undo") is not None:
+        return begin["undo"]
+    if done is not None and done.get("undo") is not None:
+        return done["undo"]
+    before = begin.get("db_before")
+    if isinstance(before, dict) and done is None:
+        try:
+            return [action_to_json(a) for a in dbdiff.inverse(before, dbdiff.snapshot(host), "undo")]
+        except InvalidValue:
+            return None
+    return None
 
 
 def pending_actions(host: Host, plan: UndoPlan) -> list[Action]:

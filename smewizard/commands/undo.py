@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"Undo run {target.describe()}")
     for summary in plan.not_undoable:
         print(f"  cannot be undone (no undo data recorded): {summary}")
+    for summary in plan.db_only:
+        print(f"  only its db changes are undone (files it changed stay): {summary}")
     shown = pending_actions(host, plan)
     access = write_access(host)
     print(format_preview(preview(host, shown, access), dry_run=args.dry_run), end="")

@@ -63,7 +63,7 @@ async def test_apply_everything_then_undo_restores_the_dbs(sim_dns, scenario):
     assert db_texts(sim.root) != before_dbs  # something really changed
 
     plan = plan_undo(host, find_run(host, None))
-    assert plan.not_undoable == ()
+    assert plan.not_undoable == ()  # every action left undo data (its own, or a db difference)
     undone = undo_run(host, plan)
     assert undone.ok, [(o.action.summary(), o.error) for o in undone.outcomes if not o.ok]
 
