@@ -206,3 +206,13 @@ def test_dkim_linked_dir_has_the_hazard_until_the_next_event(sim_root):
     assert not host.stat("/var/service/qpsmtpd/config/dkim/example.com").is_symlink
     assert host.run(["signal-event", "email-update"]).returncode == 0
     assert not host.stat("/var/service/qpsmtpd/config/dkim/example.org").is_symlink
+
+
+def test_building_without_root_skips_chown_and_says_so(sim_root, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "chown", lambda *a, **k: pytest.fail("chown attempted"))
+    monkeypatch.setattr(os, "lchown", lambda *a, **k: pytest.fail("lchown attempted"))
+    monkeypatch.setattr(os, "fchown", lambda *a, **k: pytest.fail("fchown attempted"))
+    sim = sim_root("good")
+    assert sim.ownership_applied is False
+    assert sim.host().stat("/home/e-smith/dkim_keys/example.com/default").mode == 0o400
