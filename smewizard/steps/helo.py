@@ -90,16 +90,20 @@ class HeloFacts:
             "Public IP unknown: pass --public-ip, or publish an A record for the FQDN."
         )
 
-    def provider_requests(self) -> list[str]:
-        """Ready-to-send texts for the hosting provider, one per IP whose PTR is provably
+    def provider_request_items(self) -> list[tuple[str, str]]:
+        """(IP, ready-to-send text for the hosting provider), one per IP whose PTR is provably
         wrong (never for a PTR lookup that failed)."""
-        if not self.fqdn:
+        fqdn = self.fqdn
+        if not fqdn:
             return []
         return [
-            provider_request(ip.address, self.fqdn, ip.ptr_name)
+            (ip.address, provider_request(ip.address, fqdn, ip.ptr_name))
             for ip in self.ips
-            if ip.ptr_seen is not Seen.UNKNOWN and not same_name(ip.ptr_name, self.fqdn)
+            if ip.ptr_seen is not Seen.UNKNOWN and not same_name(ip.ptr_name, fqdn)
         ]
+
+    def provider_requests(self) -> list[str]:
+        return [text for _, text in self.provider_request_items()]
 
 
 def _seen(lookup: Lookup) -> Seen:

@@ -281,6 +281,20 @@ def effective_thresholds(props: dict[str, str]) -> tuple[Thresholds | None, str 
     return Thresholds(tag, reject), None
 
 
+def _levels_ignored(props: dict[str, str]) -> bool:
+    """Custom levels stored that differ from the preset, while Sensitivity is not custom."""
+    sensitivity = (props.get("Sensitivity") or "medium").lower()
+    if sensitivity == "custom":
+        return False
+    preset = SENSITIVITY_TAG.get(sensitivity, 5.0)
+    try:
+        tag_differs = bool(props.get("TagLevel")) and float(props["TagLevel"]) != preset
+        reject_set = bool(props.get("RejectLevel")) and float(props["RejectLevel"]) != 0
+    except ValueError:
+        return True
+    return tag_differs or reject_set
+
+
 def _threshold_findings(facts: SpamFacts) -> list[Finding]:
     props = facts.props
     sensitivity = props.get("Sensitivity") or "medium (default)"
@@ -297,7 +311,7 @@ def _threshold_findings(facts: SpamFacts) -> list[Finding]:
                        "TagLevel marks mail as spam (X-Spam-Status) for the junkmail folder; "
                        "RejectLevel refuses it at SMTP time, 0 = never. Edit with `smewizard spamassassin "
                        "--tag 3.3 --reject 12` (guide Part 6).", "Part 6"))
-    if props.get("Sensitivity", "").lower() != "custom" and (props.get("TagLevel") or props.get("RejectLevel")):
+    if _levels_ignored(props):
         out.append(Finding("SA003", Status.WARN,
                            "TagLevel/RejectLevel are set but Sensitivity is not custom, so SME ignores them",
                            "SME applies the custom levels only when `spamassassin Sensitivity` is "
