@@ -54,6 +54,7 @@ class DmarcFacts:
     now: datetime
     own_ips: tuple[str, ...] = ()
     local_parts: frozenset[str] = field(default_factory=frozenset)
+    verdicts: dict[str, rampmod.RampVerdict] = field(default_factory=dict)  # filled by probe
 
     def domain(self, name: str) -> DomainDmarc | None:
         return next((d for d in self.domains if d.domain == name), None)
@@ -91,8 +92,10 @@ class DmarcStep:
             summary = await enrich(summary, ctx.dns, limit=self.enrich_limit)
         state = await ctx.io(rampmod.read_state, ctx.host)
         own = tuple(p.address for p in server.public_ips) + tuple(server.relay_ips)
-        return DmarcFacts(tuple(domains), helo_name(server), target, maildir, ingest, summary, state,
-                          self.settings, ctx.now, own, local_parts)
+        facts = DmarcFacts(tuple(domains), helo_name(server), target, maildir, ingest, summary, state,
+                           self.settings, ctx.now, own, local_parts)
+        verdicts = {d.domain: v for d in facts.domains if (v := verdict_for(facts, d)) is not None}
+        return replace(facts, verdicts=verdicts)
 
     async def _probe_domain(self, ctx: Context, domain: str, server: ServerFacts, local_parts) -> DomainDmarc:
         discovery, mx = await asyncio.gather(dm.discover(domain, ctx.dns.txt), ctx.dns.mx(domain))
@@ -350,7 +353,7 @@ def verdict_for(facts: DmarcFacts, d: DomainDmarc) -> rampmod.RampVerdict | None
 
 def _ramp(d: DomainDmarc, rec: dm.DmarcRecord, facts: DmarcFacts):
     dom = d.domain
-    verdict = verdict_for(facts, d)
+    verdict = facts.verdicts.get(dom) or verdict_for(facts, d)
     findings: list[Finding] = []
     actions: list = []
     records: list[Record] = []

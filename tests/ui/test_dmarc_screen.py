@@ -1,0 +1,62 @@
+"""Pilot + snapshot tests of the DMARC state panel on the simulated server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from smewizard.dmarc.sample import SampleRow, gzipped, report_mail, report_xml
+from smewizard.steps.base import Context
+from smewizard.ui.app import SmeWizardApp
+from tests.ui.test_app import until
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+def deliver(sim, days=20):
+    new = sim.root / "home/e-smith/Maildir/new"
+    new.mkdir(parents=True, exist_ok=True)
+    for day in range(days):
+        begin = int((NOW - timedelta(days=days - day)).timestamp())
+        rows = [SampleRow("203.0.113.10", 40), SampleRow("198.51.100.25", 5 + day % 4, dkim="fail", spf="fail")]
+        xml = report_xml("example.com", rows, report_id=f"r{day}", begin=begin)
+        (new / f"{day}.sim").write_bytes(report_mail(gzipped(xml), f"r{day}.xml.gz", domain="example.com"))
+
+
+@pytest.fixture
+def dmarc_app(sim_dns, auth_server, tmp_path):
+    sim, dns = sim_dns("good")
+    auth_server.set_txt("_dmarc.example.com", ["v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com"])
+    deliver(sim)
+    app = SmeWizardApp(Context(host=sim.host(), dns=dns, now=NOW), server_label="simulated SME root · test",
+                       publisher=auth_server.publish, records_dir=tmp_path / "records", env={})
+    return app
+
+
+async def open_dmarc(app, pilot):
+    await until(pilot, lambda: not app.probing and "dmarc" in app.assessments, "the audit finished")
+    await pilot.press("3")
+    await until(pilot, lambda: app.query(".dmarc-panel"), "the DMARC panel")
+
+
+async def test_panel_shows_record_ramp_and_sources(dmarc_app):
+    app = dmarc_app
+    async with app.run_test(size=(120, 70)) as pilot:
+        await open_dmarc(app, pilot)
+        panel = app.query_one(".dmarc-panel")
+        text = " ".join(str(s.render()) for s in panel.query("Static"))
+        assert "Record: v=DMARC1; p=none" in text
+        assert "Stage: p=none (monitoring), 20 days" in text
+        assert "not yet ready for p=quarantine" in text and "would be hurt" in text and "198.51.100.25" in text
+        assert "Daily pass rate:" in text
+        table = panel.query_one(".dmarc-sources")
+        assert table.row_count == 2
+        assert table.get_row_at(0)[0] == "203.0.113.10"
+
+
+def test_dmarc_screen_snapshot(snap_compare, dmarc_app):
+    async def run_before(pilot) -> None:
+        await open_dmarc(dmarc_app, pilot)
+
+    assert snap_compare(dmarc_app, terminal_size=(120, 70), run_before=run_before)
