@@ -21,6 +21,7 @@ from smewizard.actions.audit import (
     append_line,
     current_user,
     now_text,
+    scrub,
     write_audit,
 )
 from smewizard.actions.base import OUTPUT_SINK, Action
@@ -324,7 +325,7 @@ def _write_audit(host: Host, run_id: str, outcome: ActionOutcome, seconds: float
         "ok": outcome.ok,
         "exit": 0 if outcome.ok else outcome.exit_status,
         "error": outcome.error,
-        "output_tail": (outcome.output or "")[-OUTPUT_TAIL:],
+        "output_tail": scrub(outcome.output or "")[-OUTPUT_TAIL:],  # scrub whole keys, then cut
         "seconds": round(seconds, 3),
     })
 

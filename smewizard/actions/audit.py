@@ -36,9 +36,16 @@ class KeyMaterialError(ValueError):
     """A line meant for a log still looked like key material after scrubbing."""
 
 
+_PEM_TAIL = re.compile(r"\A.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)
+
+
 def scrub(text: str) -> str:
-    """The text with private keys and base64 blobs replaced by a placeholder."""
+    """The text with private keys and base64 blobs replaced by a placeholder. A text that
+    starts inside a key (an output tail cut mid-key) loses everything up to the END line."""
     text = _PEM_BLOCK.sub("[private key removed]", text)
+    first_end = text.find("-----END ")
+    if first_end != -1 and _PEM_TAIL.match(text):
+        text = _PEM_TAIL.sub("[end of a private key removed]", text, count=1)
     text = _PEM_ANY.sub("[private key marker removed]", text)
     return _BASE64_RUN.sub(_redact_if_random, text)
 

@@ -135,6 +135,8 @@ class LocalHost:
             finally:
                 os.umask(old_umask)
             try:
+                if os.fstat(fd).st_size == 0:
+                    os.fchmod(fd, mode)  # created now under umask 077; give it its real mode
                 view = memoryview(data)
                 while view:
                     written = os.write(fd, view)
