@@ -64,7 +64,7 @@ async def test_sidebar_shows_every_step_with_its_status(make_app):
         for key, step in app.steps.items():
             if step is None:
                 assert items[key].has_class("-na")
-                assert "not yet available" in str(items[key].query_one("Label").render())
+                assert "not yet available" in str(items[key].query_one(".na-note").render())
 
 
 async def test_keys_and_sidebar_navigate_between_steps(make_app):

@@ -88,16 +88,16 @@ class StatePanel(Vertical):
         facts = self.snapshot.facts
         yield Static("Sending IPs that must pass SPF:", classes="state-label")
         for text, cls in sender_lines(facts) or [("none known", "-unknown")]:
-            yield _row("  " + text, cls)
+            yield _row(text, cls)
         wanted = set(self.snapshot.domains())
         for d in facts.domains:
             if d.domain not in wanted:
                 continue
             yield Static(Content(d.domain), classes="spf-domain")
             for text, cls in published_lines(d):
-                yield _row("  " + text, cls)
+                yield _row(text, cls)
             for text, cls in evaluation_lines(facts, d):
-                yield _row("  " + text, cls)
+                yield _row(text, cls)
             line = lookup_line(d)
             if line is not None:
-                yield _row("  " + line[0], line[1])
+                yield _row(*line)

@@ -33,6 +33,8 @@ class StepItem(ListItem):
 
     def compose(self) -> ComposeResult:
         yield Label(self._text(), classes="step-label")
+        if not self.available:
+            yield Label("not yet available", classes="na-note")
 
     def _icon(self) -> str:
         if not self.available:
@@ -42,10 +44,7 @@ class StepItem(ListItem):
         return STATUS_ICON[self.status] if self.status is not None else " "
 
     def _text(self) -> Content:
-        text = f"{self._icon()} {self.number} {self.info.title}"
-        if not self.available:
-            text += "\n    not yet available"
-        return Content(text)
+        return Content(f"{self._icon()} {self.number} {self.info.title}")
 
     def _refresh(self) -> None:
         self.remove_class(*ALL_STATUS_CLASSES)
@@ -56,7 +55,7 @@ class StepItem(ListItem):
         else:
             self.add_class(status_class(self.status))
         if self.is_mounted:
-            self.query_one(Label).update(self._text())
+            self.query_one(".step-label", Label).update(self._text())
 
     def on_mount(self) -> None:
         self._refresh()

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Regenerate every SVG in screenshots/ from the demo scenario.
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+
+Each screenshot is taken by driving the real app (App.run_test + Pilot) against a simulated SME
+root and the embedded DNS server, exactly as `smewizard demo` runs it. The header shows no temp
+path or port, so re-running gives the same pictures unless the UI changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from smewizard.ui.app import SmeWizardApp
+from smewizard.ui.demo import DemoSession
+from smewizard.ui.screens.confirm import ConfirmApply
+
+LABEL = "simulated SME root · demo · DNS 127.0.0.1"
+Scene = Callable[[SmeWizardApp, Pilot], Awaitable[bool]]
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], limit: int = 400) -> bool:
+    for _ in range(limit):
+        if condition():
+            return True
+        await pilot.pause(0.05)
+    return False
+
+
+def audited(app: SmeWizardApp) -> bool:
+    return not app.probing and all(
+        k in app.assessments or k in app.errors for k, s in app.steps.items() if s
+    )
+
+
+async def shell(app: SmeWizardApp, pilot: Pilot) -> bool:
+    return True
+
+
+async def spf_one_domain(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.select_domain("shop.example.net")
+    await pilot.pause(0.3)
+    return True
+
+
+async def spf_after_publish(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.select_domain("shop.example.net")
+    await pilot.pause(0.3)
+    app.publish(app.current_records()[0])
+    await until(pilot, lambda: "spf" in app.probing)
+    return await until(pilot, lambda: audited(app))
+
+
+async def confirm_apply(app: SmeWizardApp, pilot: Pilot) -> bool:
+    key = next((k for k, a in app.assessments.items() if a.actions), None)
+    if key is None:
+        return False
+    app.action_go_step(key)
+    await pilot.pause(0.3)
+    await pilot.press("a")
+    return await until(pilot, lambda: isinstance(app.screen, ConfirmApply))
+
+
+async def palette(app: SmeWizardApp, pilot: Pilot) -> bool:
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.5)
+    await pilot.press(*"copy")
+    await pilot.pause(0.5)
+    return True
+
+
+async def finding_expanded(app: SmeWizardApp, pilot: Pilot) -> bool:
+    from smewizard.ui.widgets.findings import FindingItem
+
+    app.select_domain("example.com")
+    await pilot.pause(0.3)
+    item = app.query(FindingItem).first()
+    item.collapsed = False
+    item.scroll_visible(animate=False, top=True)
+    await pilot.pause(0.3)
+    return True
+
+
+SCENES: list[tuple[str, tuple[int, int], Scene]] = [
+    ("shell", (120, 40), shell),
+    ("shell-80x24", (80, 24), shell),
+    ("spf", (120, 40), spf_one_domain),
+    ("spf-finding-explained", (100, 32), finding_expanded),
+    ("spf-after-publish", (120, 40), spf_after_publish),
+    ("confirm-apply", (100, 32), confirm_apply),
+    ("command-palette", (100, 32), palette),
+]
+
+
+async def take(name: str, size: tuple[int, int], scene: Scene, out: Path) -> bool:
+    with DemoSession("demo") as demo:
+        assert demo.ctx is not None and demo.auth_server is not None
+        app = SmeWizardApp(demo.ctx, server_label=LABEL, publisher=demo.auth_server.publish, env={})
+        async with app.run_test(size=size) as pilot:
+            if not await until(pilot, lambda: audited(app)):
+                print(f"{name}: the audit did not finish", file=sys.stderr)
+                return False
+            await pilot.pause(0.2)
+            if not await scene(app, pilot):
+                print(f"{name}: skipped (nothing to show yet)", file=sys.stderr)
+                return False
+            await pilot.pause(0.3)
+            app.save_screenshot(filename=f"{name}.svg", path=str(out))
+            print(out / f"{name}.svg")
+            return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots")
+    parser.add_argument("only", nargs="*", help="scene names (default: all)")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    ok = True
+    for name, size, scene in SCENES:
+        if args.only and name not in args.only:
+            continue
+        ok &= asyncio.run(take(name, size, scene, args.out))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
