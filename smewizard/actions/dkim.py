@@ -153,6 +153,9 @@ class RestoreSelectorFile(Action):
     def commands(self) -> list[list[str]]:
         return [["printf", "%s", self.content]]
 
+    def shell_for(self, host: Host) -> list[str]:
+        return self.shell()  # the rendered script, not only the argv commands
+
     def shell(self) -> list[str]:
         return [f"printf '%s' {shlex.quote(self.content)} > {shlex.quote(self.path)}"]
 
@@ -218,6 +221,9 @@ class GenerateDkimKey(Action):
             ["chmod", "400", self.key_path],
         ]
         return cmds
+
+    def shell_for(self, host: Host) -> list[str]:
+        return self.shell()  # the rendered script, not only the argv commands
 
     def shell(self) -> list[str]:
         lines = ["umask 077"]
@@ -433,6 +439,9 @@ class WriteDkimSelector(Action):
 
     def commands(self) -> list[list[str]]:
         return [["printf", "%s\\n", self.selector]]
+
+    def shell_for(self, host: Host) -> list[str]:
+        return self.shell()  # the rendered script, not only the argv commands
 
     def shell(self) -> list[str]:
         return [_printf_line(self.selector, self.path),

@@ -130,7 +130,9 @@ class StatePanel(Vertical):
         if pub.lookup.failed:
             yield _row(f"DNS {pub.name}: unknown ({pub.lookup.describe()})", Status.UNKNOWN)
             return
-        if pub.proof is not None:
+        if pub.lookup.absent:
+            yield _row(f"DNS {pub.name}: not published yet", Status.FAIL)
+        elif pub.proof is not None:
             text, status = PROOF_TEXT[pub.proof.outcome]
             yield _row(f"DNS {pub.name}: {text}", status)
         if pub.lookup.ok:

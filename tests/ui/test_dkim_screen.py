@@ -1,0 +1,148 @@
+"""Pilot + snapshot tests of the DKIM screen on the simulated server and loopback DNS:
+generate with an edited selector, confirm, copy the record, publish it, re-verify; and that no
+private-key byte ever reaches the screen or the clipboard."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input
+
+from smewizard.engine import run_step
+from smewizard.steps.base import Context
+from smewizard.steps.registry import info, load_step
+from smewizard.steps.server import probe_server
+from smewizard.ui.app import SmeWizardApp, stylesheets
+from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.screens.step import view_class
+from smewizard.ui.snapshot import StepSnapshot
+from tests.ui.test_app import until
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def dkim_app(sim_dns, auth_server, tmp_path):
+    def make(scenario: str = "fresh") -> tuple[SmeWizardApp, object]:
+        sim, dns = sim_dns(scenario)
+        app = SmeWizardApp(Context(host=sim.host(), dns=dns, now=NOW),
+                           server_label="simulated SME root · test",
+                           publisher=auth_server.publish, records_dir=tmp_path / "records", env={})
+        return app, sim
+
+    return make
+
+
+async def open_dkim(app, pilot) -> None:
+    await until(pilot, lambda: not app.probing and "dkim" in app.assessments, "the audit finished")
+    await pilot.press("2")
+    await until(pilot, lambda: app.query(".dkim-panel"), "the DKIM panel")
+
+
+def screen_text(app) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query("Static"))
+
+
+def key_lines(sim) -> set[str]:
+    lines: set[str] = set()
+    for dirpath, _, files in os.walk(sim.root / "home/e-smith/dkim_keys"):
+        for name in files:
+            data = open(os.path.join(dirpath, name), "rb").read()
+            if b"PRIVATE KEY" in data:
+                lines |= {x for x in data.decode().splitlines() if x and not x.startswith("-----")}
+    return lines
+
+
+async def test_generate_confirm_copy_publish_reverify(dkim_app, auth_server):
+    app, sim = dkim_app("fresh")
+    host = sim.host()
+    async with app.run_test(size=(120, 70)) as pilot:
+        await open_dkim(app, pilot)
+        assert "will NOT sign" in screen_text(app)
+        selector = app.query_one("#dkim-selector-0", Input)
+        assert selector.value == "nov2026"  # dated from the run's date
+        selector.value = "dec2026"
+        await pilot.click("#dkim-generate-0")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmApply), "confirmation shown")
+        commands = "\n".join(str(w.render()) for w in app.screen.query(".command"))
+        assert "umask 077" in commands
+        assert "openssl genrsa -out /home/e-smith/dkim_keys/example.com/default 2048" in commands
+        assert "db configuration setprop qpsmtpd DKIMSigning enabled" in commands
+        assert not host.exists("/home/e-smith/dkim_keys/example.com")  # nothing before "yes"
+        await pilot.press("y")
+        await until(pilot, lambda: host.exists("/home/e-smith/dkim_keys/example.com/default"), "key written")
+        await until(pilot, lambda: "dkim" not in app.probing and any(
+            f.code == "DKIM019" for f in app.assessments["dkim"].findings), "re-verified")
+        assert host.read_bytes("/home/e-smith/dkim_keys/example.com/selector") == b"dec2026\n"
+        await until(pilot, lambda: "will sign" in screen_text(app), "the panel shows the new state")
+        assert "dec2026._domainkey.example.com" in screen_text(app)
+
+        record = app.current_records()[0]
+        assert record.name == "dec2026._domainkey.example.com"
+        await pilot.press("c")
+        await until(pilot, lambda: app.clipboard != "", "copied")
+        assert app.clipboard == record.value and "t=y" in record.value
+
+        auth_server.publish(record)  # the admin, at the registrar
+        await pilot.press("r")
+        await until(pilot, lambda: "dkim" not in app.probing and any(
+            f.code == "DKIM025" for f in app.assessments["dkim"].findings), "verified after publishing")
+        await until(pilot, lambda: "verified: a message signed" in screen_text(app), "panel updated")
+        # signing is verified: now the wizard offers the same record without t=y
+        assert any(f.code == "DKIM022" for f in app.assessments["dkim"].findings)
+        assert "t=y" not in app.current_records()[0].value
+
+        shown = screen_text(app) + app.clipboard
+        assert "PRIVATE KEY" not in shown
+        assert not [line for line in key_lines(sim) if line in shown]
+
+
+async def test_invalid_selector_changes_nothing(dkim_app):
+    app, sim = dkim_app("fresh")
+    async with app.run_test(size=(120, 70)) as pilot:
+        await open_dkim(app, pilot)
+        app.query_one("#dkim-selector-0", Input).value = "Dec 2026"
+        await pilot.click("#dkim-generate-0")
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ConfirmApply)
+        assert any("selector" in n.message for n in app._notifications)
+        assert not sim.host().exists("/home/e-smith/dkim_keys/example.com")
+
+
+class StepViewHarness(App[None]):
+    """The DKIM view alone, so the snapshot does not change when other steps land."""
+
+    CSS_PATH = stylesheets()
+
+    def __init__(self, snapshot: StepSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="main"):
+            yield view_class(self.snapshot.key)(self.snapshot, id="step-view")
+
+
+def dkim_snapshot(sim_dns) -> StepSnapshot:
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns, now=NOW)
+    step = load_step(info("dkim"))
+
+    async def probe():
+        server = await probe_server(ctx)
+        facts, assessment = await run_step(ctx, step, server)
+        return server, facts, assessment
+
+    server, facts, assessment = asyncio.run(probe())
+    return StepSnapshot(info=info("dkim"), available=True, facts=facts, assessment=assessment,
+                        server=server, domain=None, can_publish=True)
+
+
+def test_dkim_view_snapshot(snap_compare, sim_dns):
+    app = StepViewHarness(dkim_snapshot(sim_dns))
+    assert snap_compare(app, terminal_size=(110, 60))
