@@ -23,6 +23,7 @@ import io
 import ipaddress
 import os
 import re
+import socket
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -220,7 +221,7 @@ class _ReportBuilder:
     def _row_done(self) -> None:
         r = self.row
         try:
-            ip = str(ipaddress.ip_address(r.get("source_ip", "")))
+            ip = _normal_ip(r.get("source_ip", ""))
             count = int(r.get("count", ""))
             if count < 0:
                 raise ValueError
@@ -249,8 +250,27 @@ def _timestamp(text: str, what: str) -> datetime:
         raise ReportError(f"{what} {text[:40]!r} is not a Unix time") from None
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(tag: str) -> str:
-    return tag[tag.rfind("}") + 1:]
+    """"urn:…:dmarc-2.0}record" → "record" (cached: a report uses a few dozen tag names)."""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.rfind("}") + 1:]
+        if len(_LOCAL_NAMES) < 1000:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+def _normal_ip(text: str) -> str:
+    """The address in canonical form; raises ValueError. IPv4 dotted quads take a C fast path."""
+    try:
+        if socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, text)) == text:
+            return text
+    except OSError:
+        pass
+    return str(ipaddress.ip_address(text))
 
 
 def _texts(elem) -> dict[str, str]:
