@@ -88,6 +88,24 @@ async def finding_expanded(app: SmeWizardApp, pilot: Pilot) -> bool:
     return True
 
 
+async def dkim(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.action_go_step("dkim")
+    await pilot.pause(0.3)
+    return bool(app.query(".dkim-panel"))
+
+
+async def dkim_after_apply(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """The demo's DKIM fixes applied (as after a confirmed apply): records to publish, BIND line."""
+    app.action_go_step("dkim")
+    await pilot.pause(0.3)
+    app.apply_worker("dkim", app.assessments["dkim"].actions)
+    await until(pilot, lambda: "dkim" in app.probing)
+    await until(pilot, lambda: audited(app))
+    app.select_domain("shop.example.net")
+    await pilot.pause(0.5)
+    return bool(app.query(".dkim-bind"))
+
+
 SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("shell", (120, 40), shell),
     ("shell-80x24", (80, 24), shell),
@@ -96,6 +114,8 @@ SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("spf-after-publish", (120, 40), spf_after_publish),
     ("confirm-apply", (100, 32), confirm_apply),
     ("command-palette", (100, 32), palette),
+    ("dkim", (120, 48), dkim),
+    ("dkim-after-apply", (120, 48), dkim_after_apply),
 ]
 
 
