@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from smewizard import validate
+from smewizard.actions import files
 from smewizard.actions.base import Action, ActionError, SetProp, SignalEvent
 from smewizard.host.base import Host, HostError, PermissionDenied
 from smewizard.model import Assessment, Finding, Status
@@ -31,32 +32,11 @@ MAILDIR_PARTS = (
 
 
 @dataclass(frozen=True)
-class Chown(Action):
-    """`chown USER:GROUP PATH` on one path (never recursive, never through a symlink)."""
+class Chown(files.Chown):
+    """The generic `chown -h USER:GROUP -- PATH` (undoable), refusing a path that vanished or
+    became a symbolic link between the audit and the apply."""
 
-    path: str
-    owner: str
-    group: str
     step: str = KEY
-    domain: str | None = None
-
-    def __post_init__(self) -> None:
-        validate.sme_path(self.path)
-        validate.user_name(self.owner)
-        validate.user_name(self.group)
-
-    def summary(self) -> str:
-        return f"Give {self.path} to {self.owner}:{self.group}"
-
-    def commands(self) -> list[list[str]]:
-        return [["chown", f"{self.owner}:{self.group}", self.path]]
-
-    def current(self, host: Host) -> str | None:
-        st = host.stat(self.path)
-        return f"{st.owner}:{st.group}" if st else None
-
-    def target_value(self) -> str | None:
-        return f"{self.owner}:{self.group}"
 
     def execute(self, host: Host) -> str:
         st = host.stat(self.path)
@@ -64,7 +44,7 @@ class Chown(Action):
             raise ActionError(f"{self.path} no longer exists; nothing changed")
         if st.is_symlink:
             raise ActionError(f"{self.path} is now a symbolic link; not changing it")
-        host.chown(self.path, self.owner, self.group)
+        super().execute(host)
         return f"{self.path}: {st.owner}:{st.group} -> {self.owner}:{self.group}"
 
 

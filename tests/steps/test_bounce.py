@@ -98,14 +98,17 @@ def test_root_owned_junkmail_tmp_gets_one_chown_and_apply_fixes_it(tmp_path):
     _, result = run(host)
     assert [f.code for f in result.findings if f.status is Status.FAIL] == ["BNC003", "BNC003"]
     assert sorted(a.shell()[0] for a in result.actions) == [
-        "chown bob:bob /home/e-smith/files/users/bob/Maildir/.junkmail/tmp",
-        "chown bob:bob /home/e-smith/files/users/bob/Maildir/new",
+        "chown -h bob:bob -- /home/e-smith/files/users/bob/Maildir/.junkmail/tmp",
+        "chown -h bob:bob -- /home/e-smith/files/users/bob/Maildir/new",
     ]
+    undo = [u for a in result.actions for u in a.undo_actions(host)]
     report = apply_actions(host, result.actions)
     assert report.ok
     assert bad.stat().st_uid == 5002 and bad2.stat().st_uid == 5002
     _, after = run(host)
     assert "BNC003" not in codes(after) and codes(after)["BNC008"] is Status.PASS
+    assert apply_actions(host, undo).ok  # undo data restores the previous owner
+    assert bad.stat().st_uid == 0
 
 
 @needs_root

@@ -23,7 +23,7 @@ async def test_demo_lists_wrong_owner_and_applies_chown_after_confirmation(demo_
         assert "DoubleBounceTo: (unset: postmaster)" in text
         assert "wrong-owner: /home/e-smith/files/users/carol/Maildir/.junkmail/tmp (owner root)" in text
         commands = [c for a in app.assessments["bounce"].actions for c in a.shell()]
-        assert "chown carol:carol /home/e-smith/files/users/carol/Maildir/.junkmail/tmp" in commands
+        assert "chown -h carol:carol -- /home/e-smith/files/users/carol/Maildir/.junkmail/tmp" in commands
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmApply), "the confirmation")
         assert os.stat(sim.root / "home/e-smith/files/users/carol/Maildir/.junkmail/tmp").st_uid == 0
