@@ -8,6 +8,7 @@ import json
 import sys
 
 from smewizard import __version__
+from smewizard.actions.plan import PlanError, action_to_json
 from smewizard.commands.common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -17,6 +18,7 @@ from smewizard.commands.common import (
 )
 from smewizard.engine import AuditResult, run_audit
 from smewizard.model import Status
+from smewizard.readonly import NEEDS_ROOT, WriteAccess, write_access
 from smewizard.steps.registry import STEP_INFO
 
 JSON_SCHEMA_VERSION = 1
@@ -44,23 +46,42 @@ def run(args: argparse.Namespace) -> int:
     ctx = build_context(args)
     try:
         result = asyncio.run(run_audit(ctx, args.step or None))
+        access = write_access(ctx.host, ["apply", "--step", "STEP", *_target_args(args)])
     finally:
         close_host(ctx)
     if args.json:
-        json.dump(to_json(result, ctx.host.description), sys.stdout, indent=2)
+        json.dump(to_json(result, ctx.host.description, access), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(to_text(result))
+        sys.stdout.write(to_text(result, access))
     return EXIT_FAIL if result.status is Status.FAIL else EXIT_OK
 
 
-def to_json(result: AuditResult, target: str) -> dict:
+def _target_args(args: argparse.Namespace) -> list[str]:
+    """The target options again, for the "re-run as root" hint."""
+    out = ["--root", args.root] if getattr(args, "root", None) else []
+    for ns in getattr(args, "nameserver", []):
+        out += ["--nameserver", ns]
+    return out
+
+
+def _serialised(action) -> dict | None:
+    """The action as a plan entry (docs/safe-apply.md), None if it cannot be saved."""
+    try:
+        return action_to_json(action)
+    except PlanError:
+        return None
+
+
+def to_json(result: AuditResult, target: str, access: WriteAccess | None = None) -> dict:
     server = result.server
+    needs_root = access is not None and not access.allowed
     return {
         "schema": JSON_SCHEMA_VERSION,
         "smewizard": __version__,
         "target": target,
         "status": str(result.status),
+        "read_only": {"reason": access.reason, "rerun": access.rerun} if needs_root else None,
         "server": {
             "fqdn": server.config.fqdn,
             "primary_domain": server.config.domain_name,
@@ -77,7 +98,8 @@ def to_json(result: AuditResult, target: str) -> dict:
                 "status": str(a.status),
                 "findings": [f.to_json() for f in a.findings],
                 "actions": [
-                    {"summary": act.summary(), "commands": act.shell(), "domain": getattr(act, "domain", None)}
+                    {"summary": act.summary(), "commands": act.shell(), "domain": getattr(act, "domain", None),
+                     "needs_root": needs_root, "action": _serialised(act)}
                     for act in a.actions
                 ],
                 "records": [r.to_json() for r in a.records],
@@ -96,7 +118,8 @@ _MARK = {
 }
 
 
-def to_text(result: AuditResult) -> str:
+def to_text(result: AuditResult, access: WriteAccess | None = None) -> str:
+    mark = f"  ({NEEDS_ROOT})" if access is not None and not access.allowed else ""
     lines = [f"Server {result.server.config.fqdn or '(no FQDN)'}: {len(result.server.domains)} domain(s)"]
     for _, problem in result.server.config.problems:
         lines.append(f"  db problem line {problem.line_number}: {problem.reason}")
@@ -107,8 +130,10 @@ def to_text(result: AuditResult) -> str:
             lines.append(f"  {_MARK[f.status]} {f.code}{where} {f.message}")
         for action in assessment.actions:
             for cmd in action.shell():
-                lines.append(f"    $ {cmd}")
+                lines.append(f"    $ {cmd}{mark}")
         for rec in assessment.records:
             lines.append(f"    publish {rec.name} {rec.rtype} {rec.value}")
     lines.append(f"\nOverall: {result.status}")
+    if mark:
+        lines.append(access.message)
     return "\n".join(lines) + "\n"
