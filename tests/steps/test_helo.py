@@ -172,3 +172,17 @@ def test_public_ip_option_overrides(tmp_path, zones, dns_client):
     zones()
     facts, _ = run(context(make_root(tmp_path), dns_client, public_ips=[IP]))
     assert facts.ips[0].source == "--public-ip"
+
+
+def test_apply_helohost_on_sim_then_reverify(sim_dns):
+    from smewizard.actions.apply import apply_actions
+
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns)
+    _, before = run(ctx)
+    assert codes(before)["HELO013"] is Status.WARN
+    assert apply_actions(ctx.host, before.actions).ok
+    _, after = run(ctx)
+    found = codes(after)
+    assert "HELO013" not in found and found["HELO018"] is Status.PASS
+    assert found["HELO005"] is Status.WARN  # the PTR is the provider's: still to request
