@@ -474,16 +474,26 @@ def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResul
                "matches, so every signature fails (guide Part 2).", dom))
     else:
         _assess_selector(check, where, dom, k.name, out)
+    replace = acts.GenerateDkimKey(
+        k.name, mk.dated_selector(facts.today, frozenset(filter(None, [selector_of(k)]))),
+        mk.date_stamp(facts.today), archive_existing=True, domain=_owner_domain(k.name, dom),
+        why="replace an unusable key (the old folder is archived)")
     if k.private_stat is None:
         add(_f("DKIM009", Status.FAIL, f"{where}/default (the private key) is missing",
                SKIP_CAUSE.format(domain=dom) + " SME expects the PEM private key in the file "
-               "named `default` (guide Part 2).", dom))
+               "named `default` (guide Part 2). The proposed fix archives the folder and "
+               "generates a new key; its record must then be published.", dom))
+        out.actions.append(replace)
+        out.needs_event = True
         return
     key = k.key
     if key is None or not key.ok:
         add(_f("DKIM010", Status.FAIL, f"{where}/default is not a usable key: "
                f"{key.error if key else 'unreadable'}",
-               "qpsmtpd cannot sign with it. Archive it and generate a new 2048-bit key.", dom))
+               "qpsmtpd cannot sign with it. The proposed fix archives the folder and generates "
+               "a new 2048-bit key.", dom))
+        out.actions.append(replace)
+        out.needs_event = True
     elif key.bits < mk.WEAK_BITS:
         add(_f("DKIM011", Status.FAIL, f"The DKIM key in {where} has only {key.bits} bits",
                "Verifiers must ignore RSA keys under 1024 bits (RFC 8301). Rotate to a 2048-bit "

@@ -240,3 +240,12 @@ async def test_rotation_stages_from_staging_to_retiring(sim_dns, auth_server):
     auth_server.delete_records("mar2026._domainkey.example.com")
     _, a = await audit(sim, dns, ["example.com"])
     assert "DKIM027" not in codes(a)
+
+
+async def test_unusable_key_is_replaced_by_archiving_never_overwriting(sim_dns):
+    sim, dns = sim_dns("good")
+    os.unlink(path(sim, "/home/e-smith/dkim_keys/example.com/default"))
+    _, a = await audit(sim, dns, ["example.com"])
+    gen = next(x for x in a.actions if isinstance(x, acts.GenerateDkimKey))
+    assert gen.archive_existing and gen.selector != "mar2026"
+    assert gen.shell()[1].startswith("mv /home/e-smith/dkim_keys/example.com /home/e-smith/dkim_keys/example.com.OLD-backup-")
