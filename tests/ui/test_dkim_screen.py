@@ -146,3 +146,20 @@ def dkim_snapshot(sim_dns) -> StepSnapshot:
 def test_dkim_view_snapshot(snap_compare, sim_dns):
     app = StepViewHarness(dkim_snapshot(sim_dns))
     assert snap_compare(app, terminal_size=(110, 60))
+
+
+async def test_start_rotation_from_the_screen_shows_the_stages_in_order(dkim_app):
+    app, sim = dkim_app("good")
+    async with app.run_test(size=(120, 90)) as pilot:
+        await open_dkim(app, pilot)
+        assert app.query_one("#dkim-selector-0", Input).value == "nov2026"
+        await pilot.click("#dkim-rotate-0")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmApply), "confirmation shown")
+        await pilot.press("y")
+        await until(pilot, lambda: sim.host().exists("/home/e-smith/dkim_keys/example.com.next/default"),
+                    "staged key written")
+        await until(pilot, lambda: "→ 2. Publish the new selector" in screen_text(app), "stages shown")
+        text = screen_text(app)
+        assert text.index("✓ 1. Generate") < text.index("→ 2. Publish") < text.index("4. Switch")
+        assert "will sign" in text  # the old key keeps signing meanwhile
+        assert any(r.name == "nov2026._domainkey.example.com" for r in app.assessments["dkim"].records)
