@@ -273,6 +273,9 @@ class RootBuilder:
         if relay_host and relay_ip:
             rz = self.zone(relay_host.split(".", 1)[1])
             rz.add(relay_host.split(".", 1)[0], "A", relay_ip)
+            # the ISP serves the relay's reverse zone: without it a `ptr` SPF check of the relay
+            # would be REFUSED by the demo DNS instead of answered
+            self.set_ptr(relay_ip, relay_host, with_a=False)
 
     def add_domain(self, name: str, *, mx_to_primary: bool = True) -> Zone:
         self.record(
