@@ -1,0 +1,131 @@
+"""Pilot tests of the safe-apply screens: the grouped preview (dry run and read-only show but
+cannot apply), the Undo screen undoing a real run on the simulated server, and the start-up
+notice about an interrupted run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Button, Static
+
+from smewizard.actions.apply import apply_actions, preview
+from smewizard.actions.audit import append_line
+from smewizard.actions.base import SetProp, SignalEvent
+from smewizard.actions.journal import RUNS_DIR
+from smewizard.readonly import WriteAccess
+from smewizard.sme.db import read_db
+from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.screens.preview import PreviewApply, UndoScreen, notify_if_interrupted
+
+ACTIONS = [
+    SetProp("configuration", "qpsmtpd", "DKIMSigning", "enabled", step="dkim"),
+    SetProp("configuration", "qpsmtpd", "HeloHost", "mail.example.com", step="helo", domain="example.com"),
+    SignalEvent("email-update", step="dkim"),
+]
+
+
+class Host(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: object = "unset"
+
+    def show(self, screen) -> None:
+        self.push_screen(screen, lambda value: setattr(self, "result", value))
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
+def texts(app: App) -> str:
+    return "\n".join(str(w.render()) for w in app.screen.query(Static))
+
+
+async def test_preview_groups_commands_and_applies_on_y(sim_root):
+    sim = sim_root("demo")
+    items = preview(sim.host(), ACTIONS)
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(PreviewApply("DKIM", items))
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmApply)  # the app's tests and flow keep working
+        shown = texts(app)
+        assert "dkim · server-wide" in shown and "helo · example.com" in shown
+        assert "disabled → enabled" in shown
+        assert "# db configuration setprop qpsmtpd HeloHost mail.example.com" in shown
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.result is True
+
+
+async def test_dry_run_and_read_only_previews_cannot_apply(sim_root):
+    sim = sim_root("demo")
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(PreviewApply("DKIM", preview(sim.host(), ACTIONS), dry_run=True))
+        await pilot.pause()
+        assert "Dry run" in texts(app)
+        assert not app.screen.query("#confirm-apply")
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.result == "unset"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is False
+
+        denied = WriteAccess(False, "the wizard runs as uid 1000, not root.", "re-run with sudo")
+        app.show(PreviewApply("DKIM", preview(sim.host(), ACTIONS, denied), access=denied))
+        await pilot.pause()
+        assert "needs root" in texts(app) and "re-run with sudo" in texts(app)
+        assert not app.screen.query("#confirm-apply")
+
+
+async def test_undo_screen_undoes_the_selected_run(sim_root):
+    sim = sim_root("demo")
+    host = sim.host()
+    assert apply_actions(host, ACTIONS).ok
+    assert read_db(host, "configuration").prop("qpsmtpd", "DKIMSigning") == "enabled"
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(UndoScreen(host))
+        await pilot.pause()
+        await until(pilot, lambda: not app.screen.query_one("#undo-run", Button).disabled, "undo plan shown")
+        assert "enabled → disabled" in texts(app)
+        await pilot.press("u")
+        await until(pilot, lambda: app.screen.undid, "undo finished")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.result is True
+    cfg = read_db(host, "configuration")
+    assert cfg.prop("qpsmtpd", "DKIMSigning") == "disabled" and cfg.prop("qpsmtpd", "HeloHost") is None
+
+
+async def test_start_up_notice_names_the_interrupted_run(sim_root):
+    sim = sim_root("demo")
+    host = sim.host()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    run_id = "20261125T010000-000001"
+    entries = [
+        {"event": "start", "run": run_id, "kind": "apply", "user": "root", "pid": dead.pid,
+         "proc_start": "1", "machine": __import__("socket").gethostname(),
+         "actions": [{"summary": "Set configuration qpsmtpd DKIMSigning to 'enabled'"}]},
+        {"event": "begin", "index": 0, "previous": "disabled", "undo": []},
+    ]
+    for entry in entries:
+        append_line(host, f"{RUNS_DIR}/{run_id}.jsonl", json.dumps(entry))
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        notify_if_interrupted(app, host)
+        await until(pilot, lambda: bool(app._notifications), "notice shown")
+        (note,) = list(app._notifications)
+        assert "was interrupted" in note.message and "smewizard apply --resume" in note.message
+        assert "interrupted: Set configuration qpsmtpd DKIMSigning" in note.message
