@@ -36,7 +36,7 @@ async def until(pilot: Pilot, condition: Callable[[], bool], limit: int = 400) -
 
 def audited(app: SmeWizardApp) -> bool:
     return not app.probing and all(
-        k in app.assessments or k in app.errors for k, s in app.steps.items() if s
+        k in app.assessments or k in app.errors for k, s in app.available.items() if s
     )
 
 

@@ -8,6 +8,7 @@ screen). Views only render a StepSnapshot and post request messages (ui/messages
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ class PaletteCommand:
     title: str
     help: str
     run: Callable[[], Any]
+
+
+def step_module_exists(info: StepInfo) -> bool:
+    try:
+        return importlib.util.find_spec(info.module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def describe_error(exc: BaseException) -> str:
@@ -101,7 +109,10 @@ class SmeWizardApp(App[None]):
         self.records_dir = records_dir
         self.env = dict(os.environ if env is None else env)
         self.errors: dict[str, str] = {}
-        self.steps: dict[str, Step | None] = {i.key: self._load(i) for i in STEP_INFO}
+        # Which steps exist is known without importing them; the import (pyspf, dkimpy, …)
+        # happens in the first probe's worker, so the first frame does not wait for it.
+        self.available: dict[str, bool] = {i.key: step_module_exists(i) for i in STEP_INFO}
+        self._loaded: dict[str, Step | None] = {}
         self.current = start_step
         self.domain: str | None = None
         self.server: ServerFacts | None = None
@@ -110,13 +121,14 @@ class SmeWizardApp(App[None]):
         self.probing: set[str] = set()
         self._render_lock = asyncio.Lock()
 
-    def _load(self, info: StepInfo) -> Step | None:
-        """The step, None while not built; a step that fails to import is shown as failed."""
-        try:
-            return load_step(info)
-        except Exception as exc:  # noqa: BLE001
-            self.errors[info.key] = f"the step could not be loaded: {describe_error(exc)}"
-            return None
+    def step(self, key: str) -> Step:
+        """The step's implementation (imported on first use; raises if it cannot be)."""
+        if key not in self._loaded:
+            self._loaded[key] = load_step(self.info(key))
+        step = self._loaded[key]
+        if step is None:
+            raise LookupError(f"smewizard.steps.{key} defines no STEP")
+        return step
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -128,7 +140,7 @@ class SmeWizardApp(App[None]):
                     id="domain", prompt="Domain",
                 )
                 yield StepSidebar(
-                    [(info, self.steps[info.key] is not None) for info in STEP_INFO], id="steps"
+                    [(info, self.available[info.key]) for info in STEP_INFO], id="steps"
                 )
             yield VerticalScroll(id="main")
         yield Footer()
@@ -151,7 +163,7 @@ class SmeWizardApp(App[None]):
             assessment = assessment.for_domain(self.domain)
         return StepSnapshot(
             info=self.info(key),
-            available=self.steps[key] is not None,
+            available=self.available[key],
             probing=key in self.probing,
             facts=self.facts.get(key),
             assessment=assessment,
@@ -190,7 +202,7 @@ class SmeWizardApp(App[None]):
 
     # ------------------------------------------------------------ probing (workers)
     def _available_keys(self) -> list[str]:
-        return [k for k, s in self.steps.items() if s is not None]
+        return [k for k, exists in self.available.items() if exists]
 
     @work(thread=True, exclusive=True, group="audit")
     def run_audit_worker(self) -> None:
@@ -201,7 +213,7 @@ class SmeWizardApp(App[None]):
     @work(thread=True, group="probe")
     def reverify_worker(self, key: str) -> None:
         """Only `key` (server facts are read again too: an apply may have changed them)."""
-        if self.steps.get(key) is not None:
+        if self.available.get(key):
             self._probe_steps([key])
 
     def _probe_steps(self, keys: list[str]) -> None:
@@ -214,9 +226,8 @@ class SmeWizardApp(App[None]):
             await asyncio.gather(*(probe_one(key, server) for key in keys))
 
         async def probe_one(key: str, server: ServerFacts) -> None:
-            step = self.steps[key]
-            assert step is not None
             try:
+                step = self.step(key)
                 facts, assessment = await run_step(self.ctx, step, server)
             except Exception as exc:  # noqa: BLE001 - shown in the step's view, never a traceback
                 self.call_from_thread(self._probe_failed, [key], describe_error(exc))
@@ -309,7 +320,7 @@ class SmeWizardApp(App[None]):
         self.reverify(self.current)
 
     def reverify(self, key: str) -> None:
-        if self.steps.get(key) is None:
+        if not self.available.get(key):
             self.notify(f"{self.info(key).title} is not yet available.", severity="warning")
             return
         self.reverify_worker(key)
