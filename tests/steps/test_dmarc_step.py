@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from smewizard.actions.apply import apply_actions
 from smewizard.dmarc.sample import SampleRow, gzipped, report_mail, report_xml
+from smewizard.dns import Dns
 from smewizard.sme.db import read_db
 from smewizard.steps.base import Context
 from smewizard.steps.dmarc import STEP, CreatePseudonym
@@ -16,6 +17,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 async def audit(sim, dns, now=NOW):
+    dns = Dns(dns.nameservers, timeout=5.0)  # same loopback server; no spurious timeout under load
     ctx = Context(host=sim.host(), dns=dns, now=now)
     server = await probe_server(ctx)
     facts = await STEP.probe(ctx, server)

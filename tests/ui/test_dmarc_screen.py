@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from smewizard.dmarc.sample import SampleRow, gzipped, report_mail, report_xml
+from smewizard.dns import Dns
 from smewizard.steps.base import Context
 from smewizard.ui.app import SmeWizardApp
+from tests.fixtures_ui import StepViewHarness, probe_snapshot
 from tests.ui.test_app import until
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -26,7 +28,8 @@ def deliver(sim, days=20):
 
 @pytest.fixture
 def dmarc_app(sim_dns, auth_server, tmp_path):
-    sim, dns = sim_dns("good")
+    sim, _ = sim_dns("good")
+    dns = Dns([auth_server.address], timeout=5.0)
     auth_server.set_txt("_dmarc.example.com", ["v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com"])
     deliver(sim)
     app = SmeWizardApp(Context(host=sim.host(), dns=dns, now=NOW), server_label="simulated SME root · test",
@@ -55,8 +58,11 @@ async def test_panel_shows_record_ramp_and_sources(dmarc_app):
         assert table.get_row_at(0)[0] == "203.0.113.10"
 
 
-def test_dmarc_screen_snapshot(snap_compare, dmarc_app):
-    async def run_before(pilot) -> None:
-        await open_dmarc(dmarc_app, pilot)
-
-    assert snap_compare(dmarc_app, terminal_size=(120, 70), run_before=run_before)
+def test_dmarc_screen_snapshot(snap_compare, sim_dns, auth_server):
+    """One-step harness (tests/fixtures_ui.py): the snapshot does not depend on other steps."""
+    sim, _ = sim_dns("good")
+    dns = Dns([auth_server.address], timeout=5.0)  # no spurious timeout on a loaded machine
+    auth_server.set_txt("_dmarc.example.com", ["v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com"])
+    deliver(sim)
+    app = StepViewHarness(probe_snapshot(Context(host=sim.host(), dns=dns, now=NOW), "dmarc", "example.com"))
+    assert snap_compare(app, terminal_size=(120, 70))
