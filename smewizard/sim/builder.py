@@ -26,6 +26,7 @@ from smewizard.sim import events
 from smewizard.sim.dbfile import write_db_file
 from smewizard.sim.keys import KeyPair, keypair, write_private_key
 from smewizard.sim.multilog import multilog_text
+from smewizard.sim.salearn import install_sa_learn
 from smewizard.sim.zones import Zone, reverse_zone_of
 from smewizard.sme.db import DbRecord
 
@@ -105,6 +106,8 @@ class RootBuilder:
         self.ids.update(self.uid_map)
         self._move_colliding_ids()
         self.after_event: list[Callable[[RootBuilder], None]] = []
+        # SpamAssassin's Bayes db as `sa-learn --dump magic` reports it; None = never trained
+        self.bayes: dict[str, int] | None = None
 
     def _move_colliding_ids(self) -> None:
         """An overridden uid (e.g. Debian's real qpsmtpd uid) must not be shared with another
@@ -406,6 +409,7 @@ class RootBuilder:
             self.chown(f"/home/e-smith/db/{name}", "root", "admin")
         self._write_logs()
         install_shims(self.root)
+        install_sa_learn(self.root, **(self.bayes or {}))
         events.signal_event(self.root, "email-update")
         for change in self.after_event:  # what an admin did by hand after the last event
             change(self)

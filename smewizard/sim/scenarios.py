@@ -128,6 +128,7 @@ def build_fresh(b: RootBuilder) -> None:
 # ---------------------------------------------------------------- good
 def build_good(b: RootBuilder) -> None:
     fqdn = "mail.example.com"
+    b.bayes = {"nspam": 2400, "nham": 5200, "ntokens": 180_000}
     b.base(
         domain="example.com",
         public_ip=PUBLIC_IP,

@@ -96,6 +96,7 @@ def test_malformed_stored_threshold_is_reported_without_action(sim_root):
 
 def test_missing_sa_learn_is_unknown(sim_root, monkeypatch, tmp_path):
     sim = sim_root("demo")
+    (sim.root / "usr/bin/sa-learn").unlink()  # the simulated server's own sa-learn is gone
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # the test machine's sa-learn must not answer
     facts, result = audit(sim.host())
     assert codes(result)["SA013"] is Status.UNKNOWN
