@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 from smewizard.actions.apply import PreviewItem, group_preview, preview
 from smewizard.actions.journal import RunRecord, interruption_notice, list_runs
 from smewizard.host.base import Host
-from smewizard.readonly import NEEDS_ROOT, WriteAccess, write_access
+from smewizard.readonly import NEEDS_ROOT, WriteAccess, rerun_hint, write_access
 from smewizard.ui.screens.confirm import ConfirmApply
 
 
@@ -56,6 +56,8 @@ class PreviewApply(ConfirmApply):
     ) -> None:
         super().__init__(step_title, items)
         self.dry_run = dry_run
+        if access is None and any(i.needs_root for i in self.items):
+            access = WriteAccess(False, "the wizard may not change this server.", rerun_hint())
         self.access = access
 
     def compose(self) -> ComposeResult:
