@@ -40,6 +40,9 @@ _INTERESTING = re.compile(
     rb"|virus::\w+: |clamav: |clamdscan: |(?:check_)?badmailfrom(?:to)?: (?=fail))([^\n]*))"
 )
 _SIGNED, _SA_PASS, _AV_PASS, _LOGTERSE, _OTHER = 1, 2, 3, 5, 7
+# Without logterse (plain qpsmtpd), forkserver logs the envelope at loglevel 6 (LOGINFO,
+# Qpsmtpd::TcpServer): "<pid> dispatching MAIL FROM:<user@domain>".
+_DISPATCH_FROM = re.compile(rb" dispatching MAIL FROM:\s*<[^>@\n]*@([^>\s]+)>", re.IGNORECASE)
 _USING_KEY = re.compile(rb"(\S+) key for")
 _LOGTERSE_SENDER = re.compile(rb"`?\s*[^\t]*\t[^\t]*\t[^\t]*\t<([^>\t]*)>\t[^\t]*\t([^\t]*)\t(\d*)")
 
@@ -162,6 +165,8 @@ class _Scanner:
         self.last_signed: dict[bytes, tuple[bytes, str]] = {}  # domain -> (raw line, file)
         self.signed_count: Counter = Counter()
         self.source = ""
+        self.logterse_seen = False
+        self.mail_from = {}
 
     def feed(self, chunk: bytes) -> None:
         rfind, find = chunk.rfind, chunk.find
@@ -184,6 +189,7 @@ class _Scanner:
                 else:
                     pending[pid] = line
             elif kind == _LOGTERSE:
+                self.logterse_seen = True
                 start = rfind(b"\n", 0, match.start()) + 1
                 at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
                 pid = chunk[at : find(b" ", at)]
@@ -207,11 +213,26 @@ class _Scanner:
             self.s.spamassassin.counts["pass"] += sa_pass
         if av_pass:
             self.s.clamav.counts["pass"] += av_pass
+        if pending and not self.logterse_seen:
+            self._attribute_by_mail_from(chunk)
         if len(pending) > 50_000:  # PIDs that never logged a summary line
             for pid in list(pending)[:25_000]:
                 del pending[pid]
                 self.s.unattributed_signed += 1
         self._note_span(chunk)
+
+    def _attribute_by_mail_from(self, chunk: bytes) -> None:
+        """No summary lines in this log: the sender is the PID's latest MAIL FROM."""
+        senders: dict[bytes, bytes] = {}
+        for match in _DISPATCH_FROM.finditer(chunk):
+            start = chunk.rfind(b"\n", 0, match.start()) + 1
+            at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
+            senders[chunk[at : match.start()]] = match.group(1).lower()
+        self.mail_from.update(senders)
+        for pid in [p for p in self.pending if p in self.mail_from]:
+            self._signed(self.mail_from[pid], self.pending.pop(pid))
+
+    mail_from: dict[bytes, bytes]
 
     def _signed(self, domain: bytes, line: bytes) -> None:
         self.last_signed[domain] = (line, self.source)

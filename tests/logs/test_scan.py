@@ -171,3 +171,13 @@ def test_tail_returns_only_new_complete_lines_and_follows_rotation(sim_root):
     current.rename(current.with_name("@400000006925aaaa00000000.s"))
     current.write_text(multilog(["11 new file"]))
     assert [t for _, t in tail.poll()] == ["11 new file"]
+
+
+def test_without_summary_lines_the_pids_mail_from_names_the_domain(tmp_path):
+    # Debian's qpsmtpd without logterse: forkserver logs the envelope at LOGINFO
+    lines = ["800 dispatching MAIL FROM:<alice@example.com>",
+             "801 dispatching MAIL FROM:<bob@example.org> SIZE=100",
+             "800 (data_post) dkim: pass, we signed the message",
+             "801 (data_post) dkim: skip, DKIM not configured for example.org"]
+    summary = scan_files([write(tmp_path / "current", multilog(lines))])
+    assert summary.domain("example.com").signed == 1 and summary.unattributed_signed == 0
