@@ -525,3 +525,63 @@ class ActivateStagedDkimKey(Action):
         archive = free_archive_path(host, self.directory, self.stamp)
         return [MovePath(self.directory, self.staged, self.step, self.domain),
                 MovePath(archive, self.directory, self.step, self.domain)]
+
+
+# ------------------------------------------------------------------------------- verify
+@dataclass(frozen=True)
+class VerifyDkimLinks(Action):
+    """After `signal-event email-update`: the template links for the domain must now lead to
+    the key folder it signs with (guide Part 2: `ls -la /var/service/qpsmtpd/config/dkim/`).
+    Changes nothing; fails the apply when the event did not build them."""
+
+    domain_name: str
+    name: str  # key folder the links must lead to: the domain, or `default`
+    step: str = "dkim"
+    domain: str | None = None
+
+    def __post_init__(self) -> None:
+        validate.domain_name(self.domain_name)
+        validate_key_name(self.name)
+
+    @property
+    def expected(self) -> dict[str, str]:
+        source = mk.key_dir(self.name)
+        return {mk.LINK_SELECTOR: f"{source}/{mk.SELECTOR_FILE}",
+                mk.LINK_PRIVATE: f"{source}/{mk.PRIVATE_FILE}"}
+
+    def summary(self) -> str:
+        return f"Check the qpsmtpd links for {self.domain_name} lead to {mk.key_dir(self.name)}/"
+
+    def commands(self) -> list[list[str]]:
+        return [["ls", "-la", mk.link_dir(self.domain_name) + "/"]]
+
+    def current(self, host: Host) -> str | None:
+        return "; ".join(f"{link} → {target or 'missing'}" for link, target in self._found(host).items())
+
+    def target_value(self) -> str | None:
+        return "; ".join(f"{link} → {target}" for link, target in self.expected.items())
+
+    def _found(self, host: Host) -> dict[str, str | None]:
+        base = mk.link_dir(self.domain_name)
+        return {link: host.resolve(f"{base}/{link}") for link in self.expected}
+
+    def execute(self, host: Host) -> str:
+        base = mk.link_dir(self.domain_name)
+        st = host.stat(base)
+        if st is not None and st.is_symlink:
+            raise ActionError(f"{base} is a link; qpsmtpd would sign with the wrong d= domain")
+        found = self._found(host)
+        wrong = [f"{link} → {found[link] or 'missing'}" for link, want in self.expected.items()
+                 if found[link] != want]
+        if wrong:
+            raise ActionError(
+                f"after email-update the links in {base}/ are not right ({', '.join(wrong)}); "
+                "check that DKIMSigning is enabled and look for errors in /var/log/messages"
+            )
+        return f"{base}/ leads to {mk.key_dir(self.name)}/"
+
+    def undo_actions(self, host: Host) -> list[Action] | None:
+        return []
+
+    def is_satisfied(self, host: Host) -> bool:
+        return False  # a check: always run it again

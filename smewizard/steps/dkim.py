@@ -217,10 +217,22 @@ def read_links(host: Host, domain: str) -> LinkFacts:
         except HostError:
             selector_raw = None
     key_target = _safe_stat(host, key_resolved) if key_resolved else None
+    key_folder = _safe_stat(host, key_resolved.rsplit("/", 1)[0] or "/") if key_resolved else None
     return LinkFacts(
         base, dir_stat, sel_stat, key_stat, sel_resolved, key_resolved, selector_raw,
-        readable_by(key_target, mk.KEY_OWNER),
+        readable_by(key_target, mk.KEY_OWNER) and traversable_by(key_folder, mk.KEY_OWNER),
     )
+
+
+def traversable_by(stat: FileStat | None, user: str) -> bool:
+    """The folder holding the key can be entered by `user` (x permission)."""
+    if stat is None:
+        return False
+    if stat.owner == user and stat.mode & 0o100:
+        return True
+    if stat.group == user and stat.mode & 0o010:
+        return True
+    return bool(stat.mode & 0o001)
 
 
 def find_wrong_locations(host: Host, domain: str, smtpd_home: str | None) -> tuple[WrongLocation, ...]:
@@ -384,9 +396,41 @@ def assess(facts: DkimFacts) -> Assessment:
         actions.extend(a for a in result.actions if a not in actions)
         records.extend(result.records)
         needs_event = needs_event or result.needs_event
+    actions = _gate_default_switch(facts, actions)
     if needs_event:
         actions.append(SignalEvent("email-update", step=STEP_KEY))
+        actions.extend(_link_checks(facts, actions))
     return Assessment(STEP_KEY, tuple(findings), tuple(actions), tuple(records))
+
+
+def _gate_default_switch(facts: DkimFacts, actions: list[Action]) -> list[Action]:
+    """The shared default key switches only when EVERY domain relying on it has its new record
+    published and verified."""
+    from smewizard.actions import dkim as acts
+
+    users = [d for d in facts.domains if d.source is Source.DEFAULT]
+    ready = all((r := rotation_of(d)) is not None and r.next_stage is mk.RotationStage.SWITCH
+                for d in users)
+    return [a for a in actions if ready or not (
+        isinstance(a, acts.ActivateStagedDkimKey) and a.name == mk.DEFAULT_KEY_NAME)]
+
+
+def _link_checks(facts: DkimFacts, actions: list[Action]) -> list[Action]:
+    """After email-update: confirm the links now lead to the key each domain will use."""
+    from smewizard.actions import dkim as acts
+
+    created = {a.name for a in actions if isinstance(a, acts.GenerateDkimKey) and not a.staged}
+    created |= {a.domain_name for a in actions if isinstance(a, acts.MigrateDkimKeys)}
+    checks: list[Action] = []
+    for d in facts.domains:
+        if d.own.exists or d.domain in created:
+            name = d.domain
+        elif facts.default.exists or mk.DEFAULT_KEY_NAME in created:
+            name = mk.DEFAULT_KEY_NAME
+        else:
+            continue
+        checks.append(acts.VerifyDkimLinks(d.domain, name, domain=d.domain))
+    return checks
 
 
 @dataclass

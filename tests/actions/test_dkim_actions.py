@@ -214,7 +214,9 @@ async def test_no_private_key_byte_in_logs_audit_journal_output_or_results(sim_d
     host = sim.host()
     facts, a = await audit(sim, dns)
     actions = list(a.actions) + [acts.GenerateDkimKey("example.org", "nov2026", STAMP, archive_existing=True)]
-    actions = [x for x in actions if not isinstance(x, SignalEvent)] + [SignalEvent("email-update")]
+    checks = [x for x in actions if isinstance(x, acts.VerifyDkimLinks)]
+    actions = [x for x in actions if not isinstance(x, SignalEvent | acts.VerifyDkimLinks)]
+    actions += [SignalEvent("email-update"), *checks]
     report = apply_actions(host, actions)
     assert report.ok, report
     facts2, a2 = await audit(sim, dns)
@@ -231,3 +233,13 @@ async def test_no_private_key_byte_in_logs_audit_journal_output_or_results(sim_d
     leaked = [f for f in fragments if f in blob]
     assert not leaked, f"{len(leaked)} private-key lines leaked"
     assert any("audit" in f for _, _, fs in os.walk(real(sim, "/var/log")) for f in fs)
+
+
+def test_link_check_fails_the_apply_when_email_update_did_not_build_the_links(sim_root):
+    sim = sim_root("fresh")  # DKIMSigning disabled: the event builds no links
+    host = sim.host()
+    acts.GenerateDkimKey("example.com", "nov2026", STAMP).execute(host)
+    report = apply_actions(host, [SignalEvent("email-update"),
+                                  acts.VerifyDkimLinks("example.com", "example.com")])
+    assert not report.ok
+    assert "links" in report.outcomes[-1].error and "DKIMSigning" in report.outcomes[-1].error

@@ -55,7 +55,13 @@ async def test_demo_names_each_cause_and_proposes_the_fixes(sim_dns):
     assert org["DKIM022"].status is Status.INFO  # test mode, but signing not verified yet
     assert "DKIM001" in codes(a, "shop.example.net")
     kinds = [type(x) for x in a.actions]
-    assert kinds[0] is SetProp and kinds[-1] is SignalEvent and kinds.count(SignalEvent) == 1
+    assert kinds[0] is SetProp and kinds.count(SignalEvent) == 1
+    event = kinds.index(SignalEvent)
+    checks = [x for x in a.actions[event + 1:]]
+    assert checks and all(isinstance(x, acts.VerifyDkimLinks) for x in checks)
+    assert {(c.domain_name, c.name) for c in checks} == {
+        ("example.com", "example.com"), ("example.org", "example.org"),
+        ("shop.example.net", "shop.example.net")}
     migrate = next(x for x in a.actions if isinstance(x, acts.MigrateDkimKeys))
     assert migrate.source == "/etc/qpsmtpd/dkim/example.com" and migrate.private_name == "private"
     gen = next(x for x in a.actions if isinstance(x, acts.GenerateDkimKey))
@@ -249,3 +255,35 @@ async def test_unusable_key_is_replaced_by_archiving_never_overwriting(sim_dns):
     gen = next(x for x in a.actions if isinstance(x, acts.GenerateDkimKey))
     assert gen.archive_existing and gen.selector != "mar2026"
     assert gen.shell()[1].startswith("mv /home/e-smith/dkim_keys/example.com /home/e-smith/dkim_keys/example.com.OLD-backup-")
+
+
+async def test_shared_default_key_switches_only_when_every_domain_verifies(sim_dns, auth_server):
+    from datetime import date
+
+    from smewizard.actions.apply import apply_actions
+
+    sim, dns = sim_dns("dkim-default-key")
+    facts, _ = await audit(sim, dns)
+    start = step.rotation_start(facts.domains[0], date(2026, 12, 1))
+    assert start[0].name == "default" and start[0].domain is None
+    assert apply_actions(sim.host(), start).ok
+    _, a = await audit(sim, dns)
+    new = {r.domain: r for r in a.records if r.name.startswith("dec2026.")}
+    assert set(new) == {"example.com", "example.org"}
+    auth_server.publish(new["example.com"])
+    _, a = await audit(sim, dns)
+    assert not [x for x in a.actions if isinstance(x, acts.ActivateStagedDkimKey)]
+    auth_server.publish(new["example.org"])
+    _, a = await audit(sim, dns)
+    switch = [x for x in a.actions if isinstance(x, acts.ActivateStagedDkimKey)]
+    assert len(switch) == 1 and switch[0].name == "default"
+
+
+async def test_key_folder_qpsmtpd_cannot_enter_means_no_signing(sim_dns):
+    sim, dns = sim_dns("good")
+    folder = path(sim, "/home/e-smith/dkim_keys/example.com")
+    os.chown(folder, 0, 0)
+    os.chmod(folder, 0o700)
+    facts, a = await audit(sim, dns, ["example.com"])
+    assert step.predict(facts.domains[0]) is step.PluginOutcome.KEY_ERROR
+    assert "DKIM012" in codes(a) and "DKIM029" not in codes(a)
