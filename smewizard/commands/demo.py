@@ -7,6 +7,8 @@ authoritative server on loopback, both removed on exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 
 from smewizard.commands.common import EXIT_OK, EXIT_USAGE, error
@@ -41,5 +43,20 @@ def run(args: argparse.Namespace) -> int:
 
     with DemoSession(args.scenario) as demo:
         assert demo.ctx is not None and demo.auth_server is not None
-        SmeWizardApp(demo.ctx, server_label=demo.label, publisher=demo.auth_server.publish).run()
+        app = SmeWizardApp(demo.ctx, server_label=demo.label, publisher=demo.auth_server.publish)
+        with exit_on_hangup(app):
+            app.run()
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def exit_on_hangup(app):
+    """A closed terminal (SIGHUP) or SIGTERM ends the app normally, so the temp root and the
+    DNS server are cleaned up instead of left behind."""
+    signals = [s for s in (signal.SIGHUP, signal.SIGTERM) if s is not None]
+    previous = {s: signal.signal(s, lambda *_: app.exit()) for s in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

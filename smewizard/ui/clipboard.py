@@ -20,8 +20,8 @@ from smewizard.model import Record
 
 RECORDS_DIR_NAME = "smewizard-records"
 TMUX_HINT = (
-    "If nothing arrives in your clipboard, your terminal may block OSC 52: in tmux run "
-    "`tmux set -g set-clipboard on`; otherwise use the saved file or select the text."
+    "Nothing to paste? Your terminal may block OSC 52 (tmux: `set -g set-clipboard on`); "
+    "press s to save to a file, or select the text."
 )
 
 
@@ -81,10 +81,10 @@ class CopyOutcome:
     def describe(self) -> str:
         routes = []
         if self.osc52:
-            routes.append("sent to your terminal's clipboard (OSC 52)")
+            routes.append("terminal clipboard (OSC 52)")
         if self.local:
-            routes.append("copied to this machine's clipboard")
-        text = "Copied: " + " and ".join(routes) + "." if routes else "Could not copy."
+            routes.append("this machine's clipboard")
+        text = "Copied to the " + " and ".join(routes) + "." if routes else "Could not copy."
         if not self.local:
             text += " " + TMUX_HINT
         return text
