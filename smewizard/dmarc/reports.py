@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from xml.etree.ElementTree import TreeBuilder
+from xml.etree.ElementTree import ParseError, TreeBuilder, XMLParser
 from xml.parsers.expat import ExpatError, errors
 
 import defusedxml
@@ -153,114 +153,17 @@ _META = {"org_name", "email", "report_id"}
 _POLICY = {"domain", "p", "sp", "np", "adkim", "aspf", "testing", "t", "pct"}
 
 
-class _ReportBuilder:
-    """Parser target: turns start/data/end callbacks into a report without building a tree."""
+class _Names(dict):
+    """Tag → local name ("{urn:…:dmarc-2.0}row" → "row"); a plain dict lookup once filled."""
 
-    def __init__(self, max_rows: int):
-        self.max_rows = max_rows
-        self.stack: list[str] = []
-        self.text: list[str] = []
-        self.meta: dict[str, str] = {}
-        self.dates: dict[str, str] = {}
-        self.policy: dict[str, str] = {}
-        self.rows: list[ReportRow] = []
-        self.row: dict[str, str] = {}
-        self.auth: dict[str, str] = {}
-        self.dkim_auth: list[AuthResult] = []
-        self.spf_auth: list[AuthResult] = []
-        self.bad_rows = 0
-        self.root = ""
-
-    def start(self, tag: str, attrib) -> None:
+    def __missing__(self, tag: str) -> str:
         name = tag[tag.rfind("}") + 1:]
-        if not self.stack:
-            self.root = name
-        self.stack.append(name)
-        self.text = []
-        if name == "record":
-            self.row = {}
-            self.dkim_auth = []
-            self.spf_auth = []
-        elif name in ("dkim", "spf") and len(self.stack) > 1 and self.stack[-2] == "auth_results":
-            self.auth = {}
-
-    def data(self, data: str) -> None:
-        self.text.append(data)
-
-    def end(self, tag: str) -> None:
-        stack = self.stack
-        name = stack.pop()
-        parent = stack[-1] if stack else ""
-        text = "".join(self.text).strip() if self.text else ""
-        self.text = []
-        if parent in ("row", "policy_evaluated", "identifiers"):
-            self.row[name] = text
-        elif parent in ("dkim", "spf") and len(stack) > 1 and stack[-2] == "auth_results":
-            self.auth[name] = text
-        elif parent == "auth_results":
-            self._auth_done(name)
-        elif name == "record":
-            self._row_done()
-        elif parent == "report_metadata" and name in _META:
-            self.meta[name] = text
-        elif parent == "date_range":
-            self.dates[name] = text
-        elif parent == "policy_published" and name in _POLICY:
-            self.policy[name] = text
-
-    def close(self) -> None:
-        return None
-
-    def _auth_done(self, name: str) -> None:
-        a = self.auth
-        if name == "dkim":
-            self.dkim_auth.append(AuthResult(a.get("domain", "").lower(), a.get("result", "").lower(), selector=a.get("selector", "")))
-        elif name == "spf":
-            self.spf_auth.append(AuthResult(a.get("domain", "").lower(), a.get("result", "").lower(), scope=a.get("scope", "")))
-
-    def _row_done(self) -> None:
-        r = self.row
-        try:
-            ip = _normal_ip(r.get("source_ip", ""))
-            count = int(r.get("count", ""))
-            if count < 0:
-                raise ValueError
-        except ValueError:
-            self.bad_rows += 1
-            return
-        if len(self.rows) >= self.max_rows:
-            raise ReportError(f"more than {self.max_rows:,} rows in one report; refused")
-        self.rows.append(ReportRow(
-            ip,
-            count,
-            r.get("disposition", "").lower(),
-            r.get("dkim", "").lower(),
-            r.get("spf", "").lower(),
-            r.get("header_from", "").lower(),
-            r.get("envelope_from", "").lower(),
-            tuple(self.dkim_auth),
-            tuple(self.spf_auth),
-        ))
+        if len(self) < 1000:
+            self[tag] = name
+        return name
 
 
-def _timestamp(text: str, what: str) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(text), UTC)
-    except (ValueError, OverflowError, OSError):
-        raise ReportError(f"{what} {text[:40]!r} is not a Unix time") from None
-
-
-_LOCAL_NAMES: dict[str, str] = {}
-
-
-def _local(tag: str) -> str:
-    """"urn:…:dmarc-2.0}record" → "record" (cached: a report uses a few dozen tag names)."""
-    name = _LOCAL_NAMES.get(tag)
-    if name is None:
-        name = tag[tag.rfind("}") + 1:]
-        if len(_LOCAL_NAMES) < 1000:
-            _LOCAL_NAMES[tag] = name
-    return name
+_NAMES = _Names()
 
 
 def _normal_ip(text: str) -> str:
@@ -273,80 +176,142 @@ def _normal_ip(text: str) -> str:
     return str(ipaddress.ip_address(text))
 
 
-def _texts(elem) -> dict[str, str]:
-    """Leaf children of `elem` by local name → stripped text."""
-    return {_local(c.tag): (c.text or "").strip() for c in elem}
+def _clean(text: str | None) -> str:
+    return text.strip().lower() if text else ""
 
 
-class _TreeReport:
-    """Collects a report from the C tree builder: header elements once, records in batches
-    (completed <record> elements are converted and deleted after every chunk, so the tree
-    never holds more than one chunk's worth of records)."""
+class _ReportBuilder:
+    """Collects a report from ElementTree's C tree builder: header elements once, records in
+    batches (finished <record> elements are converted and deleted after every chunk, so the
+    tree never holds more than one chunk's worth of records)."""
 
     def __init__(self, max_rows: int):
-        self.builder = _ReportBuilder(max_rows)
+        self.max_rows = max_rows
+        self.meta: dict[str, str] = {}
+        self.dates: dict[str, str] = {}
+        self.policy: dict[str, str] = {}
+        self.rows: list[ReportRow] = []
+        self.bad_rows = 0
+        self.root = ""
 
-    def take_records(self, feedback, keep_last: bool) -> None:
-        b = self.builder
+    def take(self, feedback, keep_last: bool) -> None:
+        names = _NAMES
         children = list(feedback)
         done = len(children) - 1 if keep_last else len(children)
         first_record = None
         for index in range(done):
             child = children[index]
-            name = _local(child.tag)
+            name = names[child.tag]
             if name == "record":
                 if first_record is None:
                     first_record = index
                 self._record(child)
-            elif name == "report_metadata" and not b.meta:
+            elif name == "report_metadata" and not self.meta:
                 for item in child:
-                    local = _local(item.tag)
+                    local = names[item.tag]
                     if local == "date_range":
-                        b.dates.update(_texts(item))
+                        self.dates.update({names[c.tag]: (c.text or "").strip() for c in item})
                     elif local in _META:
-                        b.meta[local] = (item.text or "").strip()
-            elif name == "policy_published" and not b.policy:
-                b.policy.update({k: v for k, v in _texts(child).items() if k in _POLICY})
+                        self.meta[local] = (item.text or "").strip()
+            elif name == "policy_published" and not self.policy:
+                self.policy.update({names[c.tag]: (c.text or "").strip() for c in child if names[c.tag] in _POLICY})
         if first_record is not None:
             del feedback[first_record:done]
 
     def _record(self, rec) -> None:
-        b = self.builder
-        row: dict[str, str] = {}
-        b.dkim_auth, b.spf_auth = [], []
+        names = _NAMES
+        row: dict[str, str | None] = {}
+        dkim_auth: list[AuthResult] = []
+        spf_auth: list[AuthResult] = []
         for part in rec:
-            name = _local(part.tag)
+            name = names[part.tag]
             if name == "row":
                 for item in part:
-                    local = _local(item.tag)
-                    if local == "policy_evaluated":
+                    if len(item):  # policy_evaluated
                         for ev in item:
-                            row[_local(ev.tag)] = (ev.text or "").strip()
+                            row[names[ev.tag]] = ev.text
                     else:
-                        row[local] = (item.text or "").strip()
+                        row[names[item.tag]] = item.text
             elif name == "identifiers":
-                row.update(_texts(part))
+                for item in part:
+                    row[names[item.tag]] = item.text
             elif name == "auth_results":
                 for auth in part:
-                    b.auth = _texts(auth)
-                    b._auth_done(_local(auth.tag))
-        b.row = row
-        b._row_done()
+                    fields = {names[c.tag]: c.text for c in auth}
+                    kind = names[auth.tag]
+                    if kind == "dkim":
+                        dkim_auth.append(AuthResult(_clean(fields.get("domain")), _clean(fields.get("result")),
+                                                    selector=(fields.get("selector") or "").strip()))
+                    elif kind == "spf":
+                        spf_auth.append(AuthResult(_clean(fields.get("domain")), _clean(fields.get("result")),
+                                                   scope=(fields.get("scope") or "").strip()))
+        try:
+            ip = _normal_ip((row.get("source_ip") or "").strip())
+            count = int(row.get("count") or "")
+            if count < 0:
+                raise ValueError
+        except ValueError:
+            self.bad_rows += 1
+            return
+        if len(self.rows) >= self.max_rows:
+            raise ReportError(f"more than {self.max_rows:,} rows in one report; refused")
+        self.rows.append(ReportRow(
+            ip,
+            count,
+            _clean(row.get("disposition")),
+            _clean(row.get("dkim")),
+            _clean(row.get("spf")),
+            _clean(row.get("header_from")),
+            _clean(row.get("envelope_from")),
+            tuple(dkim_auth),
+            tuple(spf_auth),
+        ))
+
+
+def _timestamp(text: str, what: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(text), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ReportError(f"{what} {text[:40]!r} is not a Unix time") from None
+
+
+class _RootReached(Exception):
+    pass
+
+
+class _PrologGuard:
+    """defusedxml's parser over the document up to its root element. A DTD — the only place
+    entities (billion laughs) and external references (XXE) can be declared — must come before
+    the root element, so once the root starts without one, the rest cannot declare any. The
+    guard sees every chunk before the fast parser does."""
+
+    def __init__(self) -> None:
+        guard = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        self.expat = guard.parser
+        self.expat.StartElementHandler = self._root
+        self.done = False
+
+    def _root(self, *_args) -> None:
+        raise _RootReached
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        if self.done:
+            return
+        try:
+            self.expat.Parse(chunk, final)
+        except _RootReached:
+            self.done = True
+        except ExpatError:
+            self.done = True  # the main parser meets the same bytes and reports the error
 
 
 def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
     """Parse one aggregate report from a binary stream, reading at most `max_xml_bytes`."""
-    collector = _TreeReport(limits.max_rows)
+    collector = _ReportBuilder(limits.max_rows)
+    guard = _PrologGuard()
     tree = TreeBuilder()
-    parser = DefusedXMLParser(target=tree, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    # defusedxml has installed its DTD/entity/external-reference guards on the expat parser;
-    # the element callbacks go straight to the C tree builder (no Python call per element),
-    # under a wrapper element we hold so finished records can be taken and dropped per chunk.
-    expat = parser.parser
-    expat.ordered_attributes = False
-    expat.StartElementHandler = tree.start
-    expat.EndElementHandler = tree.end
-    expat.CharacterDataHandler = tree.data
+    parser = XMLParser(target=tree)  # ElementTree's C parser and tree builder: no Python per element
+    # A wrapper element we hold, so finished records can be taken and dropped after each chunk.
     wrapper = tree.start("smewizard-wrapper", {})
     total = 0
     try:
@@ -360,10 +325,12 @@ def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> Ag
                     f"the report is larger than {limits.max_xml_bytes // MiB} MiB of XML; refused "
                     "(real aggregate reports are far smaller — this may be a decompression bomb)"
                 )
-            expat.Parse(chunk, False)
+            guard.feed(chunk)
+            parser.feed(chunk)
             if len(wrapper):
-                collector.take_records(wrapper[0], keep_last=True)
-        expat.Parse(b"", True)
+                collector.take(wrapper[0], keep_last=True)
+        guard.feed(b"", True)
+        parser.close()
     except defusedxml.DTDForbidden:
         raise ReportError(
             "the XML declares a DTD (<!DOCTYPE …>); reports never need one and it is how "
@@ -371,28 +338,29 @@ def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> Ag
         ) from None
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
         raise ReportError("the XML declares entities or external references; refused") from None
-    except ExpatError as exc:
+    except ParseError as exc:
         raise _XmlSyntax(_expat_error_text(exc), exc.code == _BAD_TOKEN) from None
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReportError(f"the compressed data is damaged: {exc}") from None
     if not len(wrapper):
         raise ReportError("the XML ends before the report does (truncated or empty file)")
     root = wrapper[0]
-    collector.builder.root = _local(root.tag)
-    if collector.builder.root == "feedback":
-        collector.take_records(root, keep_last=False)
-    return _report_from(collector.builder, source)
+    collector.root = _NAMES[root.tag]
+    if collector.root == "feedback":
+        collector.take(root, keep_last=False)
+    return _report_from(collector, source)
 
 
-def _expat_error_text(exc: ExpatError) -> str:
-    text = errors.messages[exc.code] if exc.code in errors.messages else str(exc)
+def _expat_error_text(exc: ParseError) -> str:
+    text = errors.messages.get(exc.code) or str(exc).split(":")[0]
+    line, column = getattr(exc, "position", (0, 0))
     if exc.code == _NO_ELEMENTS:
         return "the XML ends before the report does (truncated or empty file)"
     hint = ""
     if exc.code == _BAD_TOKEN:
         hint = (" — often a byte that is not valid UTF-8 in a report that does not declare "
                 "another encoding, or a file that is not XML at all")
-    return f"not well-formed XML at line {exc.lineno}, column {exc.offset}: {text}{hint}"
+    return f"not well-formed XML at line {line}, column {column}: {text}{hint}"
 
 
 def parse_report(open_stream: Callable[[], object], source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
