@@ -260,9 +260,9 @@ class GenerateDkimKey(Action):
             host.rename(self.directory, target)
             archived = f"; the previous key was archived to {target}"
         host.mkdir(self.directory, mode=DIR_MODE, owner=OWNER, group=OWNER)
-        pem = mk.generate_private_key_pem(self.bits)
+        pem = mk.SecretBytes(mk.generate_private_key_pem(self.bits))
         try:
-            host.write_atomic(self.key_path, pem, mode=mk.KEY_MODE, owner=OWNER, group=OWNER)
+            host.write_atomic(self.key_path, pem.reveal(), mode=mk.KEY_MODE, owner=OWNER, group=OWNER)
         finally:
             del pem
         host.write_atomic(self.selector_path, f"{self.selector}\n".encode(),

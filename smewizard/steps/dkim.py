@@ -159,7 +159,9 @@ def _safe_stat(host: Host, path: str) -> FileStat | None:
         return None
 
 
-def read_key_dir(host: Host, name: str, path: str | None = None) -> tuple[KeyDirFacts, bytes | None]:
+def read_key_dir(
+    host: Host, name: str, path: str | None = None
+) -> tuple[KeyDirFacts, mk.SecretBytes | None]:
     """Facts about a key directory, plus the private key bytes for the caller to use in
     memory (never stored in the facts)."""
     path = path or mk.key_dir(name)
@@ -182,7 +184,7 @@ def read_key_dir(host: Host, name: str, path: str | None = None) -> tuple[KeyDir
         if selector_stat is not None:
             selector_raw = host.read_bytes(sel_path, limit=SELECTOR_READ_LIMIT)
         if private_stat is not None:
-            pem = host.read_bytes(key_path, limit=KEY_READ_LIMIT)
+            pem = mk.SecretBytes(host.read_bytes(key_path, limit=KEY_READ_LIMIT))
     except PermissionDenied as exc:
         denied = str(exc)
     except HostError:
@@ -277,7 +279,9 @@ def _txt_func(ctx: Context) -> mk.TxtFunc:
     return txt
 
 
-async def _published(ctx: Context, domain: str, selector: str, pem: bytes | None) -> Published:
+async def _published(
+    ctx: Context, domain: str, selector: str, pem: mk.SecretBytes | None
+) -> Published:
     name = mk.dkim_record_name(selector, domain)
     lookup = await ctx.dns.txt(name)
     proof = None
@@ -299,7 +303,8 @@ def selector_of(facts: KeyDirFacts | None) -> str | None:
 
 
 async def probe_domain(
-    ctx: Context, domain: str, default: KeyDirFacts, default_pem: bytes | None, smtpd_home: str | None
+    ctx: Context, domain: str, default: KeyDirFacts, default_pem: mk.SecretBytes | None,
+    smtpd_home: str | None,
 ) -> DomainDkim:
     own, own_pem = await ctx.io(read_key_dir, ctx.host, domain)
     links = await ctx.io(read_links, ctx.host, domain)

@@ -196,3 +196,21 @@ def test_archive_name_never_reuses_a_taken_name():
     base = mk.archive_name("/etc/qpsmtpd/dkim/example.com", mk.date_stamp(date(2026, 11, 25)))
     assert base == "/etc/qpsmtpd/dkim/example.com.OLD-backup-20261125"
     assert mk.archive_name("/x", "20261125", frozenset({"/x.OLD-backup-20261125"})).endswith("-2")
+
+
+def test_secret_bytes_never_show_in_repr_str_or_format(pem):
+    secret = mk.SecretBytes(pem)
+    body = pem.decode().splitlines()[1]
+    for text in (repr(secret), str(secret), f"{secret}", repr([secret]), repr({"k": secret})):
+        assert body not in text and "hidden" in text
+    assert mk.inspect_private_key(secret).ok
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(secret)
+
+
+def test_sign_failure_is_swallowed_without_a_traceback(pem):
+    proof = mk.prove_key(mk.SecretBytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+                         "example.com", "s", _txt(None))
+    assert proof.outcome is mk.ProofOutcome.SIGN_FAILED

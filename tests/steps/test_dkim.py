@@ -287,3 +287,10 @@ async def test_key_folder_qpsmtpd_cannot_enter_means_no_signing(sim_dns):
     facts, a = await audit(sim, dns, ["example.com"])
     assert step.predict(facts.domains[0]) is step.PluginOutcome.KEY_ERROR
     assert "DKIM012" in codes(a) and "DKIM029" not in codes(a)
+
+
+def test_key_bytes_read_by_the_probe_are_hidden(sim_root):
+    sim = sim_root("good")
+    facts, secret = step.read_key_dir(sim.host(), "example.com")
+    body = path(sim, "/home/e-smith/dkim_keys/example.com/default").read_text().splitlines()[1]
+    assert facts.key.ok and body not in repr(secret) and body not in repr(facts)
