@@ -243,3 +243,16 @@ def test_link_check_fails_the_apply_when_email_update_did_not_build_the_links(si
                                   acts.VerifyDkimLinks("example.com", "example.com")])
     assert not report.ok
     assert "links" in report.outcomes[-1].error and "DKIMSigning" in report.outcomes[-1].error
+
+
+async def test_every_proposed_dkim_action_survives_a_plan_round_trip(sim_dns):
+    from smewizard.actions.plan import action_from_json, action_to_json
+
+    sim, dns = sim_dns("demo")
+    _, a = await audit(sim, dns)
+    extra = [acts.ActivateStagedDkimKey("example.com", STAMP), acts.MovePath("/a", "/b"),
+             acts.RestoreOwnerMode("/a", "qpsmtpd", "qpsmtpd", 0o400),
+             acts.RestoreSelectorFile("/a", "default\r\n"),
+             acts.FixDkimKeyPermissions("example.com", "/home/e-smith/dkim_keys/example.com")]
+    for action in [*a.actions, *extra]:
+        assert action_from_json(action_to_json(action)) == action
