@@ -106,6 +106,48 @@ async def dkim_after_apply(app: SmeWizardApp, pilot: Pilot) -> bool:
     return bool(app.query(".dkim-bind"))
 
 
+async def dmarc(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.action_go_step("dmarc")
+    app.select_domain("example.com")
+    await pilot.pause(0.3)
+    return bool(app.query(".dmarc-panel"))
+
+
+async def dmarc_with_reports(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """The demo after creating dmarc-feedback, publishing the proposed record and receiving
+    20 days of aggregate reports (the relay is missing from SPF and its mail fails DMARC)."""
+    from datetime import timedelta
+
+    from smewizard.actions.base import SignalEvent
+    from smewizard.dmarc.sample import SampleRow, gzipped, report_mail, report_xml
+    from smewizard.steps.dmarc import CreatePseudonym
+
+    app.action_go_step("dmarc")
+    app.select_domain("example.com")
+    await pilot.pause(0.3)
+    actions = tuple(a for a in app.assessments["dmarc"].actions if isinstance(a, CreatePseudonym | SignalEvent))
+    app.apply_worker("dmarc", actions)
+    await until(pilot, lambda: "dmarc" in app.probing)
+    await until(pilot, lambda: audited(app))
+    record = next(r for r in app.assessments["dmarc"].records if r.domain == "example.com")
+    app.publish(record)
+    await until(pilot, lambda: "dmarc" in app.probing)
+    await until(pilot, lambda: audited(app))
+    new = app.ctx.host.root / "home/e-smith/Maildir/new"
+    new.mkdir(parents=True, exist_ok=True)
+    for day in range(20):
+        begin = int((app.ctx.now - timedelta(days=20 - day)).timestamp())
+        rows = [SampleRow("203.0.113.10", 60 + day), SampleRow("198.51.100.25", 12, dkim="fail", spf="fail"),
+                SampleRow("192.0.2.66", 3 + day % 5, dkim="fail", spf="fail")]
+        xml = report_xml("example.com", rows, report_id=f"demo-{day}", begin=begin)
+        (new / f"{day}.demo").write_bytes(report_mail(gzipped(xml), f"r{day}.xml.gz", domain="example.com"))
+    app.reverify("dmarc")
+    await until(pilot, lambda: "dmarc" in app.probing)
+    await until(pilot, lambda: audited(app))
+    await pilot.pause(0.3)
+    return bool(app.query(".dmarc-sources"))
+
+
 SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("shell", (120, 40), shell),
     ("shell-80x24", (80, 24), shell),
@@ -116,6 +158,8 @@ SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("command-palette", (100, 32), palette),
     ("dkim", (120, 48), dkim),
     ("dkim-after-apply", (120, 48), dkim_after_apply),
+    ("dmarc", (120, 48), dmarc),
+    ("dmarc-with-reports", (120, 60), dmarc_with_reports),
 ]
 
 

@@ -196,7 +196,7 @@ class RecordStageObserved(Action):
         return [["smewizard-internal", "write", STATE_PATH, f"{self.domain}={self.stage}@{self.observed_at:%Y-%m-%dT%H:%M:%SZ}"]]
 
     def shell(self) -> list[str]:
-        return [f"# smewizard writes {STATE_PATH}: {self.domain} stage {self.stage} since {self.observed_at:%Y-%m-%d %H:%M} UTC"]
+        return [f"(written by smewizard, no command) {STATE_PATH}: {self.domain} = {self.stage} since {self.observed_at:%Y-%m-%d %H:%M} UTC"]
 
     def current(self, host) -> str | None:
         rec = read_state(host).get(self.domain)

@@ -387,7 +387,7 @@ def _ramp(d: DomainDmarc, rec: dm.DmarcRecord, facts: DmarcFacts):
             status = Status.WARN
         code = "DMARC010" if status is Status.WARN else "DMARC021"
         msg = (f"{dom} has been at p=none for {verdict.days} days" if code == "DMARC010"
-               else f"{dom}: not yet time for {rampmod.STAGE_LABEL[verdict.next_stage]}")
+               else f"{dom}: not yet ready for {rampmod.STAGE_LABEL[verdict.next_stage]}")
         findings.append(_finding(code, status, msg, "; ".join(verdict.reasons) + ". Fix the sources listed, "
                                  "then let reports show the improvement (guide Part 10).", P10, dom))
     if verdict.previous_stage:

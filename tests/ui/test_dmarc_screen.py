@@ -52,7 +52,7 @@ async def test_panel_shows_record_ramp_and_sources(dmarc_app):
         assert "Record: v=DMARC1; p=none" in text
         assert "Stage: p=none (monitoring), 20 days" in text
         assert "not yet ready for p=quarantine" in text and "would be hurt" in text and "198.51.100.25" in text
-        assert "Daily pass rate:" in text
+        assert "Daily DMARC pass rate" in text
         table = panel.query_one(".dmarc-sources")
         assert table.row_count == 2
         assert table.get_row_at(0)[0] == "203.0.113.10"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Sparkline, Static
+from textual.widgets import DataTable, Static
 
 from smewizard.dmarc.ramp import STAGE_LABEL
 from smewizard.dmarc.summary import sparkline
@@ -83,8 +83,10 @@ class StatePanel(Vertical):
         yield Static(Content(f"Reports: {s.reports} from {', '.join(s.reporters) or '?'}; {s.messages} messages, "
                              f"{s.pass_rate:.1%} pass DMARC ({s.first:%Y-%m-%d} – {s.last:%Y-%m-%d})"),
                      classes="state-row")
-        yield Static(Content(f"Daily pass rate: {sparkline(s.daily)}"), classes="state-row dmarc-spark-text")
-        yield Sparkline([round(p.rate * 100, 1) for p in s.daily], classes="dmarc-spark")
+        latest = s.daily[-1] if s.daily else None
+        tail = f"  last day {latest.rate:.0%} of {latest.messages}" if latest else ""
+        yield Static(Content(f"Daily DMARC pass rate (▁ 0 % … █ 100 %): {sparkline(s.daily)}{tail}"),
+                     classes="state-row dmarc-spark")
         table: DataTable = DataTable(classes="dmarc-sources", cursor_type="row", zebra_stripes=True)
         table.add_columns("Source IP", "Messages", "DMARC pass", "DKIM aligned", "SPF aligned", "In SPF", "Reverse name")
         for src in s.sources[:40]:
