@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from smewizard import __version__
+from smewizard import __version__, checklist
 from smewizard.actions.plan import PlanError, action_to_json
 from smewizard.commands.common import (
     EXIT_FAIL,
@@ -106,6 +106,7 @@ def to_json(result: AuditResult, target: str, access: WriteAccess | None = None)
             }
             for key, a in result.assessments.items()
         },
+        "checklist": checklist.build(server.domains, result.assessments).to_json(),
     }
 
 
