@@ -82,6 +82,22 @@ async def test_keys_and_sidebar_navigate_between_steps(make_app):
         assert app.current == "spf"
 
 
+async def test_command_palette_reaches_steps_and_copy(make_app):
+    app, _ = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        titles = [c.title for c in app.palette_commands()]
+        for expected in ("Go to step 4: HELO & PTR", "Re-verify this step", "Save records to file",
+                         "Apply proposed server changes", "Quit smewizard"):
+            assert expected in titles
+        assert any(t.startswith("Copy record: shop.example.net TXT") for t in titles)
+
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"go to step 4", "enter")
+        await until(pilot, lambda: app.current == "helo", "palette moved to HELO")
+
+
 async def test_domain_selector_narrows_the_findings(make_app):
     app, _ = make_app()
     async with app.run_test(size=(100, 40)) as pilot:

@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
+from smewizard.mail.spf import MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS
 from smewizard.ui.snapshot import StepSnapshot
 
 # pyspf result → how it looks for *our* servers: anything but pass means mail may be refused.
@@ -19,8 +20,6 @@ RESULT_CLASS = {
     "none": "-warn",
     "temperror": "-unknown",
 }
-MAX_DNS_LOOKUPS = 10
-MAX_VOID_LOOKUPS = 2
 
 
 def published_lines(d) -> list[tuple[str, str]]:
