@@ -1,0 +1,94 @@
+"""`smewizard dmarc report`: files, the server's rua mailbox, JSON, problems and usage errors."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smewizard.cli import main
+from smewizard.dmarc.reports import reports_from_bytes
+from smewizard.dmarc.sample import SampleRow, gzipped, report_mail, report_xml, zipped
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_reports(folder):
+    folder.mkdir(exist_ok=True)
+    rows = [SampleRow("192.0.2.10", 30), SampleRow("198.51.100.3", 10, dkim="fail", spf="fail")]
+    (folder / "a.xml").write_bytes(report_xml("example.com", rows, report_id="a"))
+    (folder / "a-again.xml.gz").write_bytes(gzipped(report_xml("example.com", rows, report_id="a")))
+    (folder / "b.zip").write_bytes(zipped({"b.xml": report_xml("example.com", rows, report_id="b", begin=1_764_028_800)}))
+    (folder / "broken.xml").write_bytes(b"<feedback>")
+
+
+def test_text_report_lists_sources_rates_and_problems(capsys, tmp_path):
+    write_reports(tmp_path / "r")
+    code, out, err = run(capsys, "dmarc", "report", str(tmp_path / "r"), "--no-dns")
+    assert code == 0 and err == ""
+    assert "2 report(s), 1 duplicate(s), 1 problem(s)" in out
+    assert "example.com: 2 report(s), 80 message(s), DMARC pass 75.0%" in out
+    assert "192.0.2.10" in out and "broken.xml" in out
+
+
+def test_json_report_has_per_source_rates_and_daily_series(capsys, tmp_path):
+    write_reports(tmp_path / "r")
+    code, out, _ = run(capsys, "dmarc", "report", str(tmp_path / "r"), "--json", "--no-dns")
+    data = json.loads(out)
+    assert code == 0 and data["schema"] == 1 and data["duplicates"] == 1
+    domain = data["domains"][0]
+    assert domain["domain"] == "example.com" and domain["messages"] == 80
+    by_ip = {s["ip"]: s for s in domain["sources"]}
+    assert by_ip["192.0.2.10"]["pass_rate"] == 1.0 and by_ip["198.51.100.3"]["dkim_aligned_rate"] == 0.0
+    assert [d["messages"] for d in domain["daily"]] == [40, 40]
+    assert data["problems"][0]["source"].endswith("broken.xml")
+
+
+def test_nothing_readable_exits_1(capsys, tmp_path):
+    (tmp_path / "x.xml").write_bytes(b"junk")
+    code, out, _ = run(capsys, "dmarc", "report", str(tmp_path / "x.xml"), "--no-dns")
+    assert code == 1 and "not a DMARC report" in out
+
+
+def test_bad_max_size_is_a_usage_error(capsys, tmp_path):
+    code, _, err = run(capsys, "dmarc", "report", str(tmp_path), "--max-size", "0")
+    assert code == 2 and "--max-size" in err and "Traceback" not in err
+
+
+def test_reads_the_servers_rua_mailbox_with_spf_and_ptr(capsys, sim_dns, auth_server):
+    sim, _ = sim_dns("good")
+    new = sim.root / "home/e-smith/Maildir/new"
+    new.mkdir(parents=True)
+    xml = report_xml("example.com", [SampleRow("203.0.113.10", 12)], report_id="m")
+    (new / "1.sim").write_bytes(report_mail(gzipped(xml), "r.xml.gz", domain="example.com"))
+    other = report_xml("stranger.example", [SampleRow("192.0.2.1", 1)], report_id="o")
+    (new / "2.sim").write_bytes(report_mail(other, "o.xml", domain="stranger.example"))
+    ip, port = auth_server.address
+    code, out, _ = run(capsys, "dmarc", "report", "--root", str(sim.root), "--nameserver", f"{ip}:{port}",
+                       "--dns-timeout", "5", "--json")
+    data = json.loads(out)
+    assert code == 0
+    source = data["domains"][0]["sources"][0]
+    assert source["ip"] == "203.0.113.10" and source["in_spf"] is True and source["reverse_name"] == "mail.example.com"
+    assert data["other_domains"] == [{"domain": "stranger.example", "reports": 1}]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_raise(data):
+    for item in reports_from_bytes(data, "fuzz"):
+        assert item is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2000), st.binary(min_size=1, max_size=8))
+def test_damaged_reports_never_raise(cut, noise):
+    xml = report_xml("example.com", [SampleRow("192.0.2.1", 1), SampleRow("192.0.2.2", 2)])
+    damaged = xml[:cut] + noise + xml[cut:]
+    for data in (damaged, gzipped(damaged)[: cut or None], zipped({"r.xml": damaged})):
+        list(reports_from_bytes(data, "fuzz"))
