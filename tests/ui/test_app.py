@@ -15,6 +15,7 @@ from smewizard.steps.base import Context
 from smewizard.steps.registry import STEP_INFO
 from smewizard.ui.app import SmeWizardApp
 from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.status import SPINNER_FRAMES
 from smewizard.ui.widgets.findings import FindingItem
 from smewizard.ui.widgets.records import RecordCard
 from smewizard.ui.widgets.sidebar import StepItem
@@ -145,6 +146,7 @@ async def test_publishing_then_reverifying_turns_the_domain_green(make_app):
             "shop.example.net passes after publish + re-verify",
         )
         assert not app.current_assessment().records  # nothing left to publish
+        assert app.query_one("#step-spf", StepItem).status is Status.PASS  # sidebar refreshed
 
 
 async def test_record_published_outside_then_r_reverifies(make_app, auth_server):
@@ -222,6 +224,10 @@ async def test_keys_are_handled_while_a_probe_waits_on_dns(sim_root, silent_dns_
     app = SmeWizardApp(ctx, server_label="slow", env={})
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: "spf" in app.probing, "probing started")
+        spf_item = app.query_one("#step-spf", StepItem)
+        await pilot.pause(0.3)
+        assert spf_item.has_class("-probing")
+        assert str(spf_item.query_one(".step-label").render())[0] in SPINNER_FRAMES
         await pilot.press("4")
         await pilot.pause()
         assert app.current == "helo"
