@@ -37,7 +37,7 @@ from smewizard.ui.messages import (
     ReverifyRequested,
     SaveRequested,
 )
-from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.screens.preview import PreviewApply, UndoScreen, notify_if_interrupted
 from smewizard.ui.screens.step import view_class
 from smewizard.ui.snapshot import StepSnapshot
 from smewizard.ui.widgets.sidebar import StepSidebar
@@ -89,6 +89,7 @@ class SmeWizardApp(App[None]):
         Binding("n", "next_step", "Next", show=False),
         Binding("p", "previous_step", "Previous", show=False),
         *(Binding(str(n), f"go_step('{i.key}')", i.title, show=False) for n, i in enumerate(STEP_INFO, 1)),
+        Binding("u", "undo", "Undo", show=False),  # in the palette; footer is full at 80 columns
         Binding("q", "quit", "Quit"),
     ]
 
@@ -152,6 +153,7 @@ class SmeWizardApp(App[None]):
         sidebar.focus()
         await self.render_current()
         self.run_audit_worker()
+        notify_if_interrupted(self, self.ctx.host)  # a killed earlier apply: say so at start
 
     # ------------------------------------------------------------ snapshots and rendering
     def info(self, key: str) -> StepInfo:
@@ -363,7 +365,7 @@ class SmeWizardApp(App[None]):
             else:
                 self.notify("Nothing was changed.")
 
-        self.push_screen(ConfirmApply(self.info(key).title, items, dry_run=self.ctx.dry_run), answered)
+        self.push_screen(PreviewApply(self.info(key).title, items, dry_run=self.ctx.dry_run), answered)
 
     @work(thread=True, exclusive=True, group="apply")
     def apply_worker(self, key: str, actions: tuple[Action, ...]) -> None:
@@ -394,6 +396,11 @@ class SmeWizardApp(App[None]):
                 timeout=15,
             )
         self.reverify(key)
+
+    def action_undo(self) -> None:
+        """The Undo screen (docs/safe-apply.md); re-audit when it undid something."""
+        self.push_screen(UndoScreen(self.ctx.host, dry_run=self.ctx.dry_run),
+                         lambda undid: self.action_rerun_audit() if undid else None)
 
     # ------------------------------------------------------------ records: copy, save, publish
     def current_records(self) -> tuple[Record, ...]:
@@ -480,6 +487,7 @@ class SmeWizardApp(App[None]):
         out.append(PaletteCommand("Re-verify this step", "probe the server and DNS again (r)", self.action_reverify))
         out.append(PaletteCommand("Re-run the whole audit", "probe every step again", self.action_rerun_audit))
         out.append(PaletteCommand("Apply proposed server changes", "after confirmation (a)", self.action_apply))
+        out.append(PaletteCommand("Undo a previous apply", "restore what a recorded run changed (u)", self.action_undo))
         for index, record in enumerate(self.current_records()):
             out.append(PaletteCommand(f"Copy record: {record.name} {record.rtype}", "value as one string",
                                       lambda i=index: self.action_copy_record(i, "value")))

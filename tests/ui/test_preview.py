@@ -129,3 +129,25 @@ async def test_start_up_notice_names_the_interrupted_run(sim_root):
         (note,) = list(app._notifications)
         assert "was interrupted" in note.message and "smewizard apply --resume" in note.message
         assert "interrupted: Set configuration qpsmtpd DKIMSigning" in note.message
+
+
+async def test_the_wizard_warns_at_start_and_u_opens_the_undo_screen(sim_dns):
+    from smewizard.steps.base import Context
+    from smewizard.ui.app import SmeWizardApp
+
+    sim, dns = sim_dns("demo")
+    host = sim.host()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    run_id = "20261125T010000-000002"
+    append_line(host, f"{RUNS_DIR}/{run_id}.jsonl", json.dumps({
+        "event": "start", "run": run_id, "kind": "apply", "user": "root", "pid": dead.pid,
+        "proc_start": "1", "machine": __import__("socket").gethostname(),
+        "actions": [{"summary": "Set configuration qpsmtpd HeloHost to 'mail.example.com'"}]}))
+    app = SmeWizardApp(Context(host=host, dns=dns), server_label="test", env={})
+    async with app.run_test(size=(110, 40)) as pilot:
+        await until(pilot, lambda: any("was interrupted" in n.message for n in app._notifications),
+                    "interrupted-run notice")
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, UndoScreen), "undo screen")
+        await pilot.press("escape")
