@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="which simulated server to build (default: demo; --list-scenarios to see all)",
     )
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and exit")
+    p.add_argument("--dry-run", action="store_true", help="show the commands every change would run, change nothing")
     p.set_defaults(func=run)
 
 
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     with DemoSession(args.scenario) as demo:
         assert demo.ctx is not None and demo.auth_server is not None
+        demo.ctx.dry_run = bool(getattr(args, "dry_run", False))
         app = SmeWizardApp(demo.ctx, server_label=demo.label, publisher=demo.auth_server.publish)
         with exit_on_hangup(app):
             app.run()
