@@ -14,6 +14,7 @@ import json
 import sys
 
 from smewizard.commands.common import EXIT_FAIL, EXIT_OK, add_target_options, build_context
+from smewizard.dmarc import ramp as rampmod
 from smewizard.dmarc.reports import DEFAULT_LIMITS, Ingest, Limits, MiB, ingest, ingest_host_maildir
 from smewizard.dmarc.summary import DomainSummary, Summary, enrich, sparkline, summarize
 from smewizard.sme.config import SmeConfig
@@ -40,6 +41,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="largest file or message to read (default %(default)s MiB)")
     add_target_options(r)
     r.set_defaults(func=run_report)
+    g = dsub.add_parser(
+        "ramp",
+        help="show each domain's policy stage, days at it, and whether the next is safe",
+        description="Show the DMARC ramp (none → quarantine → reject) per domain with the evidence. "
+        "With --min-days/--threshold/--test-stages, store those settings on the server first "
+        f"(in {rampmod.STATE_PATH}).",
+    )
+    g.add_argument("--min-days", type=int, metavar="N", help="minimum days at a stage (default 14)")
+    g.add_argument("--threshold", type=float, metavar="PERCENT",
+                   help="share of legitimate mail that must pass DMARC, in percent (default 98)")
+    g.add_argument("--test-stages", action=argparse.BooleanOptionalAction, default=None,
+                   help="go through the DMARC t=y (policy testing) stages")
+    g.add_argument("--json", action="store_true", help="machine-readable output")
+    add_target_options(g)
+    g.set_defaults(func=run_ramp)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -132,4 +148,69 @@ def to_text(result: Ingest, summary: Summary) -> str:
         lines += domain_text(d)
     lines.append("")
     lines.append("DKIM/SPF columns are DMARC-aligned passes as the receivers judged them.")
+    return "\n".join(lines) + "\n"
+
+
+def run_ramp(args: argparse.Namespace) -> int:
+    from smewizard.engine import run_audit
+
+    ctx = build_context(args)
+    changes = {k: v for k, v in (("min_days", args.min_days), ("threshold", args.threshold),
+                                  ("test_stages", args.test_stages)) if v is not None}
+    if "threshold" in changes:
+        changes["threshold"] = changes["threshold"] / 100
+    if changes:
+        current = rampmod.read_state(ctx.host).settings or rampmod.RampSettings()
+        settings = rampmod.RampSettings(**{**current.__dict__, **changes})  # validates
+        rampmod.write_settings(ctx.host, settings)
+        print(f"saved to {rampmod.STATE_PATH}: minimum {settings.min_days} days, threshold "
+              f"{settings.threshold:.0%}, test stages {'on' if settings.test_stages else 'off'}", file=sys.stderr)
+    result = asyncio.run(run_audit(ctx, ["dmarc"]))
+    facts = result.facts.get("dmarc")
+    if facts is None:
+        raise InvalidValue("the DMARC step is not available")
+    verdicts = [facts.verdicts[d.domain] for d in facts.domains if d.domain in facts.verdicts]
+    if args.json:
+        json.dump({"schema": JSON_SCHEMA_VERSION, "settings": facts.settings.__dict__,
+                   "domains": [ramp_json(v) for v in verdicts]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(ramp_text(facts.settings, verdicts, [d.domain for d in facts.domains]))
+    return EXIT_OK
+
+
+def ramp_json(v: rampmod.RampVerdict) -> dict:
+    return {
+        "domain": v.domain,
+        "stage": v.stage,
+        "since": v.since.isoformat() if v.since else None,
+        "since_source": v.since_source or None,
+        "days": v.days,
+        "next_stage": v.next_stage,
+        "previous_stage": v.previous_stage,
+        "ready": v.ready,
+        "reasons": list(v.reasons),
+        "legitimate_messages": v.legit_messages,
+        "legitimate_pass_rate": v.legit_rate,
+        "would_be_hurt": [s.to_json() for s in v.hurt],
+        "unrecognised_sources": [s.to_json() for s in v.unrecognised],
+    }
+
+
+def ramp_text(settings: rampmod.RampSettings, verdicts: list[rampmod.RampVerdict], domains: list[str]) -> str:
+    lines = [f"Ramp settings: minimum {settings.min_days} days per stage, {settings.threshold:.0%} of legitimate "
+             f"mail must pass, test stages {'on' if settings.test_stages else 'off'}"]
+    shown = {v.domain for v in verdicts}
+    for v in verdicts:
+        days = f"{v.days} days" if v.days is not None else "days unknown"
+        state = ("final stage" if v.next_stage is None else
+                 f"READY for {rampmod.STAGE_LABEL[v.next_stage]}" if v.ready else
+                 f"not yet ready for {rampmod.STAGE_LABEL[v.next_stage]}")
+        lines += ["", f"{v.domain}: {rampmod.STAGE_LABEL[v.stage]}, {days} — {state}"]
+        lines += [f"  - {r}" for r in v.reasons]
+        if v.previous_stage:
+            lines.append(f"  step back: {rampmod.STAGE_LABEL[v.previous_stage]}")
+    for d in domains:
+        if d not in shown:
+            lines += ["", f"{d}: no usable DMARC record (see `smewizard check --step dmarc`)"]
     return "\n".join(lines) + "\n"

@@ -105,6 +105,7 @@ class DomainRamp:
 class RampState:
     domains: dict[str, DomainRamp]
     problem: str | None = None  # the file exists but could not be read
+    settings: RampSettings | None = None  # the admin's own thresholds (`smewizard dmarc ramp`)
 
     def get(self, domain: str) -> DomainRamp | None:
         return self.domains.get(domain)
@@ -123,7 +124,13 @@ def parse_state(text: str | None) -> RampState:
                 _stage_record(cur) if cur else None,
                 tuple(_stage_record(h) for h in item.get("history", [])),
             )
-        return RampState(domains)
+        raw_settings = raw.get("settings")
+        settings = RampSettings(
+            min_days=int(raw_settings.get("min_days", 14)),
+            threshold=float(raw_settings.get("threshold", 0.98)),
+            test_stages=bool(raw_settings.get("test_stages", False)),
+        ) if raw_settings else None
+        return RampState(domains, settings=settings)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:
         return RampState({}, problem=f"{STATE_PATH} is damaged ({exc}); days at stage start again")
 
@@ -143,14 +150,18 @@ def dump_state(state: RampState) -> str:
             out["until"] = r.until.isoformat()
         return out
 
-    return json.dumps({
+    out: dict = {
         "version": STATE_VERSION,
         "note": "smewizard: when each DMARC policy stage was first seen published (do not edit)",
-        "domains": {
-            name: {"current": rec(d.current) if d.current else None, "history": [rec(h) for h in d.history]}
-            for name, d in sorted(state.domains.items())
-        },
-    }, indent=2) + "\n"
+    }
+    if state.settings:
+        out["settings"] = {"min_days": state.settings.min_days, "threshold": state.settings.threshold,
+                           "test_stages": state.settings.test_stages}
+    out["domains"] = {
+        name: {"current": rec(d.current) if d.current else None, "history": [rec(h) for h in d.history]}
+        for name, d in sorted(state.domains.items())
+    }
+    return json.dumps(out, indent=2) + "\n"
 
 
 def observe(state: RampState, domain: str, stage: str, when: datetime) -> RampState:
@@ -164,7 +175,18 @@ def observe(state: RampState, domain: str, stage: str, when: datetime) -> RampSt
         history = (*history, StageRecord(old.current.stage, old.current.since, when))[-HISTORY_KEEP:]
     domains = dict(state.domains)
     domains[domain] = DomainRamp(domain, StageRecord(stage, when), history)
-    return RampState(domains)
+    return RampState(domains, settings=state.settings)
+
+
+def write_settings(host, settings: RampSettings) -> RampState:
+    """Store the admin's ramp thresholds in the state file (an explicit `smewizard dmarc ramp
+    --min-days …` request); the recorded stages are kept."""
+    state = read_state(host)
+    if state.problem:
+        raise ActionError(state.problem + "; move the file away to start again")
+    new = RampState(state.domains, settings=settings)
+    host.write_atomic(STATE_PATH, dump_state(new).encode("utf-8"), mode=0o640)
+    return new
 
 
 def read_state(host) -> RampState:

@@ -92,3 +92,30 @@ def test_damaged_reports_never_raise(cut, noise):
     damaged = xml[:cut] + noise + xml[cut:]
     for data in (damaged, gzipped(damaged)[: cut or None], zipped({"r.xml": damaged})):
         list(reports_from_bytes(data, "fuzz"))
+
+
+def test_ramp_command_stores_settings_and_judges_with_them(capsys, sim_dns, auth_server):
+    from datetime import UTC, datetime, timedelta
+
+    from smewizard.dmarc.ramp import read_state
+
+    sim, _ = sim_dns("good")
+    auth_server.set_txt("_dmarc.example.com", ["v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com"])
+    new = sim.root / "home/e-smith/Maildir/new"
+    new.mkdir(parents=True)
+    now = datetime.now(UTC)
+    for day in range(20):
+        begin = int((now - timedelta(days=20 - day)).timestamp())
+        xml = report_xml("example.com", [SampleRow("203.0.113.10", 30)], report_id=f"d{day}", begin=begin)
+        (new / f"{day}.sim").write_bytes(report_mail(xml, "r.xml", domain="example.com"))
+    ip, port = auth_server.address
+    target = ("--root", str(sim.root), "--nameserver", f"{ip}:{port}", "--dns-timeout", "5")
+    code, out, _ = run(capsys, "dmarc", "ramp", *target)
+    assert code == 0 and "example.com: p=none (monitoring), 20 days — READY for p=quarantine" in out
+    code, out, err = run(capsys, "dmarc", "ramp", *target, "--min-days", "30", "--threshold", "99.5", "--json")
+    data = json.loads(out)
+    assert code == 0 and "saved to /home/e-smith/db/smewizard-dmarc.json" in err
+    assert data["settings"]["min_days"] == 30 and data["domains"][0]["ready"] is False
+    assert read_state(sim.host()).settings.threshold == 0.995
+    code, _, err = run(capsys, "dmarc", "ramp", *target, "--threshold", "20")
+    assert code == 2 and "threshold" in err
