@@ -612,11 +612,15 @@ def ingest(paths: Iterable[str], limits: Limits = DEFAULT_LIMITS) -> Ingest:
 def ingest_host_maildir(host, maildir: str, limits: Limits = DEFAULT_LIMITS) -> Ingest:
     """Read a Maildir on the server through the Host (SME paths; works for the simulated root)."""
     entries = []
+    problems: list[SourceProblem] = []
     for sub in ("new", "cur"):
         folder = f"{maildir.rstrip('/')}/{sub}"
+        if not host.exists(folder):
+            continue
         try:
             names = host.list_dir(folder)
-        except Exception:  # noqa: BLE001 - a missing or unreadable folder holds no reports
+        except Exception as exc:  # noqa: BLE001 - e.g. admin's Maildir is 0700: say so, go on
+            problems.append(SourceProblem(folder, f"cannot list the mailbox: {exc}"))
             continue
         for name in names:
             path = f"{folder}/{name}"
@@ -628,7 +632,7 @@ def ingest_host_maildir(host, maildir: str, limits: Limits = DEFAULT_LIMITS) -> 
         Input(path, size, lambda n, path=path: host.read_bytes(path, limit=n), from_maildir=True)
         for _, path, size in entries[: limits.max_maildir_messages]
     ]
-    return ingest_inputs(inputs, limits, [])
+    return ingest_inputs(inputs, limits, problems)
 
 
 def ingest_inputs(inputs: Iterable[Input], limits: Limits, problems: list[SourceProblem]) -> Ingest:

@@ -190,3 +190,24 @@ def test_rows_with_bad_ip_or_count_are_skipped_with_a_warning():
 def test_truncated_gzip_is_reported_not_raised():
     data = gzip.compress(report_xml("example.com", ROWS))[:-20]
     assert "damaged" in one(data).message or "ends before" in one(data).message
+
+
+def test_an_unreadable_mailbox_is_reported_not_silently_empty(tmp_path):
+    import os
+
+    from smewizard.dmarc.reports import ingest_host_maildir
+    from smewizard.host import LocalHost
+
+    new = tmp_path / "home/e-smith/Maildir/new"
+    new.mkdir(parents=True)
+    host = LocalHost(tmp_path)
+    if os.geteuid() == 0:
+        class Refusing(LocalHost):
+            def list_dir(self, path):
+                from smewizard.host.base import PermissionDenied
+                raise PermissionDenied(f"{path}: permission denied")
+        host = Refusing(tmp_path)
+    else:
+        new.chmod(0)
+    result = ingest_host_maildir(host, "/home/e-smith/Maildir")
+    assert "permission denied" in result.problems[0].message.lower()
