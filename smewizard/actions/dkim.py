@@ -343,14 +343,23 @@ class MigrateDkimKeys(Action):
             raise ActionError(f"{dest} already exists; not overwriting it")
         if not host.exists(mk.KEYS_DIR):
             host.mkdir(mk.KEYS_DIR, mode=0o755)
-        host.copy_tree(self.source, dest)
-        host.chmod(dest, DIR_MODE)
-        if self.private_name != mk.PRIVATE_FILE and host.exists(f"{dest}/{self.private_name}"):
-            host.rename(f"{dest}/{self.private_name}", f"{dest}/{mk.PRIVATE_FILE}")
-        key = f"{dest}/{mk.PRIVATE_FILE}"
+        # Copy into a root-only staging folder first, so the copy is never reachable by others
+        # while its owner and mode are being fixed (the old folder may have been too open).
+        staging = f"{mk.KEYS_DIR}/.{self.domain_name}.smewizard-migrate"
+        if host.exists(staging):
+            raise ActionError(f"{staging} exists (an interrupted migration?); move it aside first")
+        host.mkdir(staging, mode=0o700)
+        copy = f"{staging}/{self.domain_name}"
+        host.copy_tree(self.source, copy)
+        host.chmod(copy, DIR_MODE)
+        if self.private_name != mk.PRIVATE_FILE and host.exists(f"{copy}/{self.private_name}"):
+            host.rename(f"{copy}/{self.private_name}", f"{copy}/{mk.PRIVATE_FILE}")
+        key = f"{copy}/{mk.PRIVATE_FILE}"
         if host.exists(key):
             host.chmod(key, mk.KEY_MODE)
-        _chown_tree(host, dest)
+        _chown_tree(host, copy)
+        host.rename(copy, dest)
+        host.remove(staging)  # empty now
         archive = free_archive_path(host, self.source, self.stamp)
         host.rename(self.source, archive)
         return f"copied {self.source} to {dest}; the old folder is kept as {archive}"

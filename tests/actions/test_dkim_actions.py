@@ -256,3 +256,23 @@ async def test_every_proposed_dkim_action_survives_a_plan_round_trip(sim_dns):
              acts.FixDkimKeyPermissions("example.com", "/home/e-smith/dkim_keys/example.com")]
     for action in [*a.actions, *extra]:
         assert action_from_json(action_to_json(action)) == action
+
+
+def test_migrated_copy_of_an_exposed_key_is_never_reachable_by_others(sim_root, watch_key_files, monkeypatch):
+    sim = sim_root("demo")
+    host = sim.host()
+    os.chmod(real(sim, "/etc/qpsmtpd/dkim/example.com/private"), 0o644)  # too open at the source
+    seen = []
+    real_rename = local_module.os.rename
+
+    def spy_rename(src, dst, *a, **kw):
+        if str(dst).endswith("/home/e-smith/dkim_keys/example.com"):
+            parent = os.path.dirname(str(src))
+            seen.append((stat.S_IMODE(os.stat(parent).st_mode), stat.S_IMODE(os.stat(os.path.join(src, "default")).st_mode)))
+        return real_rename(src, dst, *a, **kw)
+
+    monkeypatch.setattr(local_module.os, "rename", spy_rename)
+    acts.MigrateDkimKeys("example.com", "/etc/qpsmtpd/dkim/example.com", STAMP).execute(host)
+    assert seen == [(0o700, 0o400)]  # fixed inside a root-only folder, then moved into place
+    assert host.stat("/home/e-smith/dkim_keys/example.com/default").mode == 0o400
+    assert not [e for e in host.list_dir("/home/e-smith/dkim_keys") if "smewizard" in e]
