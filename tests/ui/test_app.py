@@ -220,7 +220,7 @@ def silent_dns_server():
 
 async def test_keys_are_handled_while_a_probe_waits_on_dns(sim_root, silent_dns_server):
     sim = sim_root("fresh")  # no ExternalIP: the public IP needs a DNS lookup that hangs
-    ctx = Context(host=sim.host(), dns=Dns([silent_dns_server], timeout=5.0))
+    ctx = Context(host=sim.host(), dns=Dns([silent_dns_server], timeout=3.0))
     app = SmeWizardApp(ctx, server_label="slow", env={})
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: "spf" in app.probing, "probing started")
