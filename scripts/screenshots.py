@@ -45,12 +45,14 @@ async def shell(app: SmeWizardApp, pilot: Pilot) -> bool:
 
 
 async def spf_one_domain(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.action_go_step("spf")
     app.select_domain("shop.example.net")
     await pilot.pause(0.3)
     return True
 
 
 async def spf_after_publish(app: SmeWizardApp, pilot: Pilot) -> bool:
+    app.action_go_step("spf")
     app.select_domain("shop.example.net")
     await pilot.pause(0.3)
     app.publish(app.current_records()[0])
@@ -79,6 +81,7 @@ async def palette(app: SmeWizardApp, pilot: Pilot) -> bool:
 async def finding_expanded(app: SmeWizardApp, pilot: Pilot) -> bool:
     from smewizard.ui.widgets.findings import FindingItem
 
+    app.action_go_step("spf")
     app.select_domain("example.com")
     await pilot.pause(0.3)
     item = app.query(FindingItem).first()

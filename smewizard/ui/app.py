@@ -180,10 +180,15 @@ class SmeWizardApp(App[None]):
         async with self._render_lock:
             main = self.query_one("#main", VerticalScroll)
             scroll_y = main.scroll_y
+            focused = self.focused
+            refocus = focused.id if focused is not None and main in focused.ancestors else None
             snapshot = self.snapshot(self.current)
             await main.remove_children()
             await main.mount(view_class(self.current)(snapshot, id="step-view"))
             main.scroll_to(y=scroll_y, animate=False)
+            if refocus is not None:  # e.g. the Re-verify button the admin just pressed
+                for widget in main.query(f"#{refocus}"):
+                    widget.focus(scroll_visible=False)
 
     def _refresh_sidebar(self) -> None:
         sidebar = self.query_one(StepSidebar)
@@ -192,9 +197,12 @@ class SmeWizardApp(App[None]):
             item.probing = info.key in self.probing
             item.status = self.snapshot(info.key).status  # narrowed to the selected domain
 
-    async def _state_changed(self) -> None:
+    async def _state_changed(self, keys: list[str] | None = None) -> None:
+        """Refresh the sidebar; rebuild the main view only if it shows one of `keys` (None: all),
+        so results streaming in for other steps do not steal focus or scroll position."""
         self._refresh_sidebar()
-        await self.render_current()
+        if keys is None or self.current not in self.available or self.current in keys:
+            await self.render_current()
 
     def _step_index(self, key: str) -> int:
         return [i.key for i in STEP_INFO].index(key)
@@ -243,14 +251,14 @@ class SmeWizardApp(App[None]):
 
     async def _probing_started(self, keys: list[str]) -> None:
         self.probing.update(keys)
-        await self._state_changed()
+        await self._state_changed(keys)
 
     async def _probe_failed(self, keys: list[str], message: str) -> None:
         for key in keys:
             self.probing.discard(key)
             self.errors[key] = message
         self.notify(message, title="Probe failed", severity="error")
-        await self._state_changed()
+        await self._state_changed(keys)
 
     def _server_probed(self, server: ServerFacts) -> None:
         self.server = server
@@ -261,7 +269,7 @@ class SmeWizardApp(App[None]):
         self.errors.pop(key, None)
         self.facts[key] = facts
         self.assessments[key] = assessment
-        await self._state_changed()
+        await self._state_changed([key])
 
     def _update_domains(self, domains: tuple[str, ...]) -> None:
         select = self.query_one("#domain", Select)
@@ -301,7 +309,12 @@ class SmeWizardApp(App[None]):
         await self._state_changed()
 
     def action_go_step(self, key: str) -> None:
-        self.query_one(StepSidebar).index = self._step_index(key)
+        sidebar = self.query_one(StepSidebar)
+        index = self._step_index(key)
+        if key != self.current and sidebar.index == index:  # no Highlighted event will come
+            self.current = key
+            self.call_later(self.render_current)
+        sidebar.index = index
 
     def action_next_step(self) -> None:
         sidebar = self.query_one(StepSidebar)

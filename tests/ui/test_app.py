@@ -47,7 +47,7 @@ def make_app(sim_dns, auth_server, tmp_path):
             publisher=auth_server.publish,
             records_dir=tmp_path / "records",
             env={},  # no DISPLAY: only the OSC 52 route, as over SSH
-            **kwargs,
+            **{"start_step": "spf", **kwargs},
         )
         return app, sim
 
@@ -221,7 +221,7 @@ def silent_dns_server():
 async def test_keys_are_handled_while_a_probe_waits_on_dns(sim_root, silent_dns_server):
     sim = sim_root("fresh")  # no ExternalIP: the public IP needs a DNS lookup that hangs
     ctx = Context(host=sim.host(), dns=Dns([silent_dns_server], timeout=3.0))
-    app = SmeWizardApp(ctx, server_label="slow", env={})
+    app = SmeWizardApp(ctx, server_label="slow", env={}, start_step="spf")
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: "spf" in app.probing, "probing started")
         spf_item = app.query_one("#step-spf", StepItem)
@@ -240,7 +240,7 @@ async def test_probe_failure_is_shown_in_the_view_not_raised(tmp_path):
     from smewizard.host import LocalHost
 
     ctx = Context(host=LocalHost(tmp_path), dns=Dns([("127.0.0.1", 9)], timeout=0.2))
-    app = SmeWizardApp(ctx, server_label="broken", env={})
+    app = SmeWizardApp(ctx, server_label="broken", env={}, start_step="spf")
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: not app.probing and "spf" in app.errors, "the probe failed")
         await pilot.pause()
