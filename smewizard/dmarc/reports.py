@@ -24,6 +24,7 @@ import ipaddress
 import os
 import re
 import socket
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -48,6 +49,8 @@ class Limits:
     max_zip_ratio: int = 200  # uncompressed / compressed size of one member
     max_rows: int = 250_000  # per report
     max_maildir_messages: int = 5_000  # newest first
+    max_maildir_age_days: int = 120  # older mail says nothing about the current policy stage
+    mail_head_bytes: int = 16 * 1024  # enough for the Subject and Content-Type headers
 
 
 DEFAULT_LIMITS = Limits()
@@ -573,8 +576,10 @@ def looks_like_report_mail(head: bytes) -> bool:
     return bool(_REPORT_SUBJECT.search(head) or _REPORT_CTYPE.search(head))
 
 
-def maildir_messages(path: str, limit: int) -> list[str]:
-    """Message files in cur/ and new/, newest first, at most `limit`."""
+def maildir_messages(path: str, limits: Limits) -> list[str]:
+    """Message files in cur/ and new/ not older than `max_maildir_age_days`, newest first, at
+    most `max_maildir_messages`."""
+    oldest = time.time() - limits.max_maildir_age_days * 86400
     files = []
     for sub in ("new", "cur"):
         folder = os.path.join(path, sub)
@@ -585,11 +590,13 @@ def maildir_messages(path: str, limit: int) -> list[str]:
         for name in names:
             full = os.path.join(folder, name)
             try:
-                files.append((os.stat(full).st_mtime, full))
+                mtime = os.stat(full).st_mtime
             except OSError:
                 continue
+            if mtime >= oldest:
+                files.append((mtime, full))
     files.sort(reverse=True)
-    return [f for _, f in files[:limit]]
+    return [f for _, f in files[: limits.max_maildir_messages]]
 
 
 @dataclass(frozen=True)
@@ -627,7 +634,8 @@ def ingest_host_maildir(host, maildir: str, limits: Limits = DEFAULT_LIMITS) -> 
             st = host.stat(path)
             if st is not None and st.is_file:
                 entries.append((st.mtime, path, st.size))
-    entries.sort(reverse=True)
+    oldest = time.time() - limits.max_maildir_age_days * 86400
+    entries = sorted((e for e in entries if e[0] >= oldest), reverse=True)
     inputs = [
         Input(path, size, lambda n, path=path: host.read_bytes(path, limit=n), from_maildir=True)
         for _, path, size in entries[: limits.max_maildir_messages]
@@ -642,7 +650,7 @@ def ingest_inputs(inputs: Iterable[Input], limits: Limits, problems: list[Source
     for item in inputs:
         count += 1
         try:
-            if item.from_maildir and not looks_like_report_mail(item.read(64 * 1024)):
+            if item.from_maildir and not looks_like_report_mail(item.read(limits.mail_head_bytes)):
                 skipped += 1
                 continue
             data = _read_input(item, limits.max_input_bytes)
@@ -693,7 +701,7 @@ def _local_input(path: str, from_maildir: bool) -> Input:
 def _expand(paths: Iterable[str], limits: Limits, problems: list[SourceProblem]) -> Iterator[Input]:
     for path in paths:
         if is_maildir(path):
-            for message in maildir_messages(path, limits.max_maildir_messages):
+            for message in maildir_messages(path, limits):
                 yield _local_input(message, True)
         elif os.path.isdir(path):
             for dirpath, _, names in sorted(os.walk(path)):

@@ -211,3 +211,19 @@ def test_an_unreadable_mailbox_is_reported_not_silently_empty(tmp_path):
         new.chmod(0)
     result = ingest_host_maildir(host, "/home/e-smith/Maildir")
     assert "permission denied" in result.problems[0].message.lower()
+
+
+def test_maildir_ignores_mail_older_than_the_age_limit(tmp_path):
+    import os
+    import time
+
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    for name, rid, age_days in (("old", "o", 200), ("fresh", "f", 3)):
+        path = maildir / "cur" / name
+        path.write_bytes(report_mail(report_xml("example.com", ROWS, report_id=rid), "r.xml", domain="example.com"))
+        stamp = time.time() - age_days * 86400
+        os.utime(path, (stamp, stamp))
+    result = ingest([str(maildir)], Limits(max_maildir_age_days=120))
+    assert [r.report_id for r in result.reports] == ["f"]
