@@ -71,6 +71,61 @@ def maildir_of(account: str | None) -> str | None:
     return ADMIN_MAILDIR if account == "admin" else f"{USERS_HOME}/{account}/Maildir"
 
 
+def mailbox_account(config, local_part: str, hops: int = 5) -> str | None:
+    """The SME account whose Maildir receives mail for `local_part`, following pseudonyms (a
+    few hops at most: a loop of pseudonyms delivers nowhere)."""
+    local = local_part.lower()
+    if hops <= 0:
+        return None
+    if local in ("admin", "postmaster", "root", "mailer-daemon"):
+        return "admin"
+    rec = config.accounts.get(local)
+    if rec is None:
+        return None
+    if rec.type == "pseudonym":
+        target = rec.props.get("Account")
+        return mailbox_account(config, target, hops - 1) if target else None
+    return local if rec.type == "user" else None
+
+
+def report_maildirs(server: ServerFacts, domains) -> list[str]:
+    """Maildirs of the rua addresses on hosted domains, dmarc-feedback's first."""
+    accounts = [server.config.pseudonym_target(PSEUDONYM)]
+    hosted = set(server.config.hosted_domains)
+    for d in domains:
+        record = d.parsed.record if d.parsed else None
+        for uri in record.rua if record else ():
+            if uri.host in hosted and uri.local_part:
+                accounts.append(mailbox_account(server.config, uri.local_part))
+    out: list[str] = []
+    for account in accounts:
+        path = maildir_of(account)
+        if path and path not in out:
+            out.append(path)
+    return out
+
+
+def _ingest_maildirs(host, maildirs: list[str]) -> Ingest:
+    results = [ingest_host_maildir(host, m) for m in maildirs]
+    if len(results) == 1:
+        return results[0]
+    seen: dict = {}
+    duplicates = 0
+    for result in results:
+        for report in result.reports:
+            if report.key in seen:
+                duplicates += 1
+            else:
+                seen[report.key] = report
+    return Ingest(
+        tuple(seen.values()),
+        tuple(p for r in results for p in r.problems),
+        duplicates + sum(r.duplicates for r in results),
+        sum(r.inputs for r in results),
+        sum(r.skipped_messages for r in results),
+    )
+
+
 class DmarcStep:
     key = "dmarc"
     title = "DMARC"
@@ -85,8 +140,9 @@ class DmarcStep:
         local_parts = frozenset(k.lower() for k in accounts.records) | {"admin", "postmaster"}
         domains = await asyncio.gather(*(self._probe_domain(ctx, d, server, local_parts) for d in server.domains))
         target = server.config.pseudonym_target(PSEUDONYM)
-        maildir = maildir_of(target)
-        ingest = await ctx.io(ingest_host_maildir, ctx.host, maildir) if maildir else Ingest()
+        maildirs = report_maildirs(server, domains)
+        maildir = maildirs[0] if maildirs else None
+        ingest = await ctx.io(_ingest_maildirs, ctx.host, maildirs)
         summary = summarize(ingest.reports, server.config.hosted_domains)
         if summary.domains:
             summary = await enrich(summary, ctx.dns, limit=self.enrich_limit)

@@ -121,3 +121,14 @@ async def test_ramp_holds_back_and_names_the_failing_legitimate_source(sim_dns, 
     assert "198.51.100.25" in found["DMARC021"].explanation
     back = [r for r in a.records if r.domain == "example.com" and "step back" in r.note]
     assert back[0].value.startswith("v=DMARC1; p=none;")
+
+
+async def test_reports_are_read_from_the_mailbox_the_rua_address_reaches(sim_dns, auth_server):
+    sim, dns = sim_dns("good")  # alice is a user; reports go straight to her
+    auth_server.set_txt("_dmarc.example.com", ["v=DMARC1; p=none; rua=mailto:alice@example.com"])
+    new = sim.root / "home/e-smith/files/users/alice/Maildir/new"
+    new.mkdir(parents=True, exist_ok=True)
+    xml = report_xml("example.com", [SampleRow("203.0.113.10", 7)], report_id="alice-1")
+    (new / "1.sim").write_bytes(report_mail(xml, "r.xml", domain="example.com"))
+    facts, _ = await audit(sim, dns)
+    assert facts.summary.for_domain("example.com").messages == 7
