@@ -123,7 +123,7 @@ def main() -> int:
         if audited in seen:
             demo_audit.append(seen[audited])
     if not bare or not demo:
-        print("could not observe a first frame (bare: %d, demo: %d runs)" % (len(bare), len(demo)))
+        print(f"could not observe a first frame (bare: {len(bare)}, demo: {len(demo)} runs)")
         return 1
     b, d = statistics.median(bare), statistics.median(demo)
     print(f"runs: {args.runs}, terminal {COLUMNS}x{ROWS}, median (min)")
