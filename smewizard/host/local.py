@@ -54,18 +54,7 @@ class LocalHost:
         self, argv: Sequence[str], *, timeout: float = 120.0, input_text: str | None = None
     ) -> CommandResult:
         args = [str(a) for a in argv]
-        if not args:
-            raise HostError("empty command")
-        if any("\x00" in a for a in args):
-            raise HostError("command argument contains a NUL byte")
-        env = dict(os.environ)
-        env["PATH"] = os.pathsep.join(
-            [self.real(d) for d in self._tool_dirs] + [env.get("PATH", "/usr/bin:/bin")]
-        )
-        env.setdefault("LC_ALL", "C.UTF-8")
-        exe = shutil.which(args[0], path=env["PATH"])
-        if exe is None:
-            raise NotFound(f"command {args[0]!r} not found on {self.description}")
+        exe, env = self._prepare(args)
         try:
             proc = subprocess.run(  # noqa: S603 - argv list, never a shell
                 [exe, *args[1:]],
