@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import gc
 import gzip
 import io
 import ipaddress
 import os
 import re
 import socket
+import threading
 import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree.ElementTree import ParseError, TreeBuilder, XMLParser
@@ -179,10 +182,6 @@ def _normal_ip(text: str) -> str:
     return str(ipaddress.ip_address(text))
 
 
-def _clean(text: str | None) -> str:
-    return text.strip().lower() if text else ""
-
-
 class _ReportBuilder:
     """Collects a report from ElementTree's C tree builder: header elements once, records in
     batches (finished <record> elements are converted and deleted after every chunk, so the
@@ -196,9 +195,12 @@ class _ReportBuilder:
         self.rows: list[ReportRow] = []
         self.bad_rows = 0
         self.root = ""
+        self.tags: dict[str, str] = {}
 
     def take(self, feedback, keep_last: bool) -> None:
         names = _NAMES
+        if not self.tags:
+            self.tags = _tags_for(feedback.tag)
         children = list(feedback)
         done = len(children) - 1 if keep_last else len(children)
         first_record = None
@@ -222,35 +224,15 @@ class _ReportBuilder:
             del feedback[first_record:done]
 
     def _record(self, rec) -> None:
-        names = _NAMES
-        row: dict[str, str | None] = {}
-        dkim_auth: list[AuthResult] = []
-        spf_auth: list[AuthResult] = []
-        for part in rec:
-            name = names[part.tag]
-            if name == "row":
-                for item in part:
-                    if len(item):  # policy_evaluated
-                        for ev in item:
-                            row[names[ev.tag]] = ev.text
-                    else:
-                        row[names[item.tag]] = item.text
-            elif name == "identifiers":
-                for item in part:
-                    row[names[item.tag]] = item.text
-            elif name == "auth_results":
-                for auth in part:
-                    fields = {names[c.tag]: c.text for c in auth}
-                    kind = names[auth.tag]
-                    if kind == "dkim":
-                        dkim_auth.append(AuthResult(_clean(fields.get("domain")), _clean(fields.get("result")),
-                                                    selector=(fields.get("selector") or "").strip()))
-                    elif kind == "spf":
-                        spf_auth.append(AuthResult(_clean(fields.get("domain")), _clean(fields.get("result")),
-                                                   scope=(fields.get("scope") or "").strip()))
+        """One <record>, through ElementTree's C find/findtext (no Python loop per element)."""
+        t = self.tags
+        row = rec.find(t["row"])
+        if row is None:
+            self.bad_rows += 1
+            return
         try:
-            ip = _normal_ip((row.get("source_ip") or "").strip())
-            count = int(row.get("count") or "")
+            ip = _normal_ip(row.findtext(t["source_ip"], "").strip())
+            count = int(row.findtext(t["count"], ""))
             if count < 0:
                 raise ValueError
         except ValueError:
@@ -258,17 +240,51 @@ class _ReportBuilder:
             return
         if len(self.rows) >= self.max_rows:
             raise ReportError(f"more than {self.max_rows:,} rows in one report; refused")
+        evaluated = row.find(t["policy_evaluated"])
+        if evaluated is None:
+            evaluated = row
+        ident = rec.find(t["identifiers"])
+        if ident is None:
+            ident = rec
+        dkim_auth: list[AuthResult] = []
+        spf_auth: list[AuthResult] = []
+        auth = rec.find(t["auth_results"])
+        if auth is not None:
+            for result in auth:
+                if result.tag == t["dkim"]:
+                    dkim_auth.append(AuthResult(
+                        result.findtext(t["domain"], "").strip().lower(),
+                        result.findtext(t["result"], "").strip().lower(),
+                        selector=result.findtext(t["selector"], "").strip(),
+                    ))
+                elif result.tag == t["spf"]:
+                    spf_auth.append(AuthResult(
+                        result.findtext(t["domain"], "").strip().lower(),
+                        result.findtext(t["result"], "").strip().lower(),
+                        scope=result.findtext(t["scope"], "").strip(),
+                    ))
         self.rows.append(ReportRow(
             ip,
             count,
-            _clean(row.get("disposition")),
-            _clean(row.get("dkim")),
-            _clean(row.get("spf")),
-            _clean(row.get("header_from")),
-            _clean(row.get("envelope_from")),
+            evaluated.findtext(t["disposition"], "").strip().lower(),
+            evaluated.findtext(t["dkim"], "").strip().lower(),
+            evaluated.findtext(t["spf"], "").strip().lower(),
+            ident.findtext(t["header_from"], "").strip().lower(),
+            ident.findtext(t["envelope_from"], "").strip().lower(),
             tuple(dkim_auth),
             tuple(spf_auth),
         ))
+
+
+_RECORD_TAGS = ("row", "source_ip", "count", "policy_evaluated", "disposition", "dkim", "spf",
+                "identifiers", "header_from", "envelope_from", "auth_results", "domain", "result",
+                "selector", "scope")
+
+
+def _tags_for(root_tag: str) -> dict[str, str]:
+    """Full tag names in the document's namespace ("{urn:…:dmarc-2.0}row", or "row")."""
+    ns = root_tag[: root_tag.find("}") + 1] if root_tag.startswith("{") else ""
+    return {name: ns + name for name in _RECORD_TAGS}
 
 
 def _timestamp(text: str, what: str) -> datetime:
@@ -308,8 +324,41 @@ class _PrologGuard:
             self.done = True  # the main parser meets the same bytes and reports the error
 
 
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a report is parsed.
+
+    Parsing allocates hundreds of thousands of small acyclic objects (elements, rows), which
+    makes the cyclic collector run over and over for nothing: about 40 % of the parse time.
+    Nothing here creates reference cycles, so reference counting frees everything as usual;
+    collection resumes when the last concurrent parse ends."""
+    global _gc_depth, _gc_was_enabled
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def parse_xml_stream(stream, source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
     """Parse one aggregate report from a binary stream, reading at most `max_xml_bytes`."""
+    with _cyclic_gc_paused():
+        return _parse_xml_stream(stream, source, limits)
+
+
+def _parse_xml_stream(stream, source: str, limits: Limits) -> AggregateReport:
     collector = _ReportBuilder(limits.max_rows)
     guard = _PrologGuard()
     tree = TreeBuilder()

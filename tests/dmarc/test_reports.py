@@ -227,3 +227,13 @@ def test_maildir_ignores_mail_older_than_the_age_limit(tmp_path):
         os.utime(path, (stamp, stamp))
     result = ingest([str(maildir)], Limits(max_maildir_age_days=120))
     assert [r.report_id for r in result.reports] == ["f"]
+
+
+def test_the_garbage_collector_is_back_on_after_parsing_good_and_bad_reports():
+    import gc
+
+    assert gc.isenabled()
+    one(report_xml("example.com", ROWS))
+    one(b"<feedback><broken")
+    one(BILLION_LAUGHS)
+    assert gc.isenabled()
