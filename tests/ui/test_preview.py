@@ -151,3 +151,30 @@ async def test_the_wizard_warns_at_start_and_u_opens_the_undo_screen(sim_dns):
         await pilot.press("u")
         await until(pilot, lambda: isinstance(app.screen, UndoScreen), "undo screen")
         await pilot.press("escape")
+
+
+async def test_apply_progress_shows_each_action_and_closes_when_done(sim_root):
+    from textual.widgets import Log
+
+    from smewizard.ui.screens.preview import ApplyProgress
+
+    sim = sim_root("demo")
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        progress = ApplyProgress("DKIM", len(ACTIONS))
+        app.show(progress)
+        await pilot.pause()
+
+        def work() -> None:
+            report = apply_actions(sim.host(), ACTIONS, on_progress=progress.on_progress,
+                                   on_output=progress.on_output)
+            app.call_from_thread(progress.finish, "done" if report.ok else "stopped")
+
+        app.run_worker(work, thread=True)
+        await until(pilot, lambda: progress.finished, "apply finished")
+        lines = list(app.screen.query_one("#progress-log", Log).lines)
+        assert lines[0] == "[1/3] Set configuration qpsmtpd DKIMSigning to 'enabled'"
+        assert lines[-1].startswith("[3/3] Run signal-event email-update")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ApplyProgress)

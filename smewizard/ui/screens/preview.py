@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Log, OptionList, Static
+from textual.widgets import Button, Log, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from smewizard.actions.apply import PreviewItem, group_preview, preview
@@ -219,6 +219,59 @@ class UndoScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#undo-close")
     def action_close(self) -> None:
         self.dismiss(self.undid)
+
+
+class ApplyProgress(ModalScreen[None]):
+    """While an apply runs: which action of how many, and the output of long commands
+    (signal-event) line by line. The callbacks are safe to call from the apply worker."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, title: str, total: int) -> None:
+        super().__init__()
+        self.title_text = title
+        self.total = total
+        self.finished = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="progress-dialog"):
+            yield Static(Content(f"{self.title_text}: applying {self.total} change(s)…"), id="progress-title")
+            yield ProgressBar(total=max(self.total, 1), show_eta=False, id="progress-bar")
+            yield Log(id="progress-log", max_lines=1000)
+            with Horizontal(classes="buttons"):
+                yield Button("Close (esc)", id="progress-close", disabled=True)
+
+    # called from the worker thread
+    def on_progress(self, index: int, total: int, action) -> None:
+        self.app.call_from_thread(self._step, index, action.summary())
+
+    def on_output(self, action, line: str) -> None:
+        self.app.call_from_thread(self._line, f"    {line}")
+
+    def _step(self, index: int, summary: str) -> None:
+        if self.is_current:
+            self.query_one("#progress-bar", ProgressBar).update(progress=index)
+            self._line(f"[{index + 1}/{self.total}] {summary}")
+
+    def _line(self, text: str) -> None:
+        if self.is_current:
+            self.query_one("#progress-log", Log).write_line(text)
+
+    def finish(self, summary: str) -> None:
+        """On the event loop, when the apply ended (ok, failed or refused)."""
+        self.finished = True
+        if not self.is_current:
+            return
+        self.query_one("#progress-bar", ProgressBar).update(progress=self.total)
+        self.query_one("#progress-title", Static).update(Content(f"{self.title_text}: {summary}"))
+        button = self.query_one("#progress-close", Button)
+        button.disabled = False
+        button.focus()
+
+    @on(Button.Pressed, "#progress-close")
+    def action_close(self) -> None:
+        if self.finished:
+            self.dismiss(None)
 
 
 def notify_if_interrupted(app: App, host: Host) -> None:
