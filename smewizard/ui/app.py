@@ -37,7 +37,12 @@ from smewizard.ui.messages import (
     ReverifyRequested,
     SaveRequested,
 )
-from smewizard.ui.screens.preview import PreviewApply, UndoScreen, notify_if_interrupted
+from smewizard.ui.screens.preview import (
+    ApplyProgress,
+    PreviewApply,
+    UndoScreen,
+    notify_if_interrupted,
+)
 from smewizard.ui.screens.step import view_class
 from smewizard.ui.snapshot import StepSnapshot
 from smewizard.ui.widgets.sidebar import StepSidebar
@@ -374,19 +379,29 @@ class SmeWizardApp(App[None]):
     def _confirm(self, key: str, actions: tuple[Action, ...], items: list[PreviewItem]) -> None:
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self.apply_worker(key, actions)
+                progress = ApplyProgress(self.info(key).title, len(actions))
+                self.push_screen(progress)  # which action, and signal-event's output as it comes
+                self.apply_worker(key, actions, progress)
             else:
                 self.notify("Nothing was changed.")
 
         self.push_screen(PreviewApply(self.info(key).title, items, dry_run=self.ctx.dry_run), answered)
 
     @work(thread=True, exclusive=True, group="apply")
-    def apply_worker(self, key: str, actions: tuple[Action, ...]) -> None:
+    def apply_worker(self, key: str, actions: tuple[Action, ...], progress: ApplyProgress | None = None) -> None:
         try:
-            report = apply_actions(self.ctx.host, actions, dry_run=self.ctx.dry_run)
+            report = apply_actions(
+                self.ctx.host, actions, dry_run=self.ctx.dry_run,
+                on_progress=progress.on_progress if progress else None,
+                on_output=progress.on_output if progress else None,
+            )
         except Exception as exc:  # noqa: BLE001
+            if progress:
+                self.call_from_thread(progress.finish, "failed")
             self.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
             return
+        if progress:
+            self.call_from_thread(progress.finish, "done" if report.ok else "stopped" if report.outcomes else "nothing was changed")
         self.call_from_thread(self._applied, key, report)
 
     def _applied(self, key: str, report: ApplyReport) -> None:
