@@ -44,26 +44,26 @@ def generate(folder: Path, count: int, seed: int) -> int:
     return records
 
 
-def bench_ours(folder: Path) -> tuple[float, int, int]:
-    start = time.perf_counter()
+def bench_ours(folder: Path) -> tuple[float, float, int, int]:
+    start, cpu = time.perf_counter(), time.process_time()
     result = ingest([str(folder)])
-    elapsed = time.perf_counter() - start
-    return elapsed, len(result.reports), sum(len(r.rows) for r in result.reports)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return elapsed, cpu, len(result.reports), sum(len(r.rows) for r in result.reports)
 
 
-def bench_parsedmarc(files: list[Path]) -> tuple[float, int, int] | None:
+def bench_parsedmarc(files: list[Path]) -> tuple[float, float, int, int] | None:
     try:
         import parsedmarc
     except ImportError:
         return None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     reports = rows = 0
     for path in files:
         # Bytes, not the path: parsedmarc 11.1 fails to unpack .gz/.zip given as a path.
         report = parsedmarc.parse_aggregate_report_file(path.read_bytes(), offline=True, always_use_local_files=True)
         reports += 1
         rows += len(report["records"])
-    return time.perf_counter() - start, reports, rows
+    return time.perf_counter() - start, time.process_time() - cpu, reports, rows
 
 
 def main() -> None:
@@ -78,14 +78,17 @@ def main() -> None:
         size = sum(f.stat().st_size for f in files)
         print(f"{len(files)} report files, {records:,} records, {size / 1e6:.1f} MB on disk")
         ours = bench_ours(folder)
-        print(f"smewizard : {ours[0]:7.2f} s  {ours[1] / ours[0]:8.1f} reports/s  {ours[2] / ours[0]:10,.0f} records/s")
+        print(f"smewizard : {ours[0]:7.2f} s ({ours[1]:.2f} s CPU)  {ours[2] / ours[0]:8.1f} reports/s  "
+              f"{ours[3] / ours[0]:10,.0f} records/s")
         theirs = bench_parsedmarc(files)
         if theirs is None:
             print("parsedmarc: not installed (pip install -e '.[bench]'); no comparison")
             return
-        print(f"parsedmarc: {theirs[0]:7.2f} s  {theirs[1] / theirs[0]:8.1f} reports/s  {theirs[2] / theirs[0]:10,.0f} records/s")
-        assert theirs[2] == ours[2], f"record counts differ: {ours[2]} vs {theirs[2]}"
-        print(f"ratio     : smewizard is {theirs[0] / ours[0]:.1f}x parsedmarc's throughput (goal >= 10x)")
+        print(f"parsedmarc: {theirs[0]:7.2f} s ({theirs[1]:.2f} s CPU)  {theirs[2] / theirs[0]:8.1f} reports/s  "
+              f"{theirs[3] / theirs[0]:10,.0f} records/s")
+        assert theirs[3] == ours[3], f"record counts differ: {ours[3]} vs {theirs[3]}"
+        print(f"ratio     : smewizard is {theirs[0] / ours[0]:.1f}x parsedmarc's throughput by wall clock, "
+              f"{theirs[1] / ours[1]:.1f}x by CPU time (goal >= 10x)")
 
 
 if __name__ == "__main__":

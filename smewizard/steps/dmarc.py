@@ -265,7 +265,11 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
     if own and own.outcome == "failed" or disc.failed:
         failed = next((s for s in disc.steps if s.outcome == "failed"), own)
         where = f"_dmarc.{failed.target}" if failed else f"_dmarc.{dom}"
-        findings.append(_finding("DMARC006", Status.UNKNOWN, f"could not look up {where}: {failed.error if failed else ''}",
+        message = f"could not look up {where}: {failed.error if failed else ''}"
+        if own and own.outcome == "none" and failed is not own:
+            message = (f"{dom} has no record of its own, and the parent's policy, which would apply, "
+                       f"is unknown: {message}")
+        findings.append(_finding("DMARC006", Status.UNKNOWN, message,
                                  "The DNS lookup failed (timeout or server failure), so we cannot tell whether a "
                                  "record exists. Nothing is proposed until the lookup succeeds.", domain=dom))
         return findings, actions, records

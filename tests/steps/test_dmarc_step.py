@@ -132,3 +132,11 @@ async def test_reports_are_read_from_the_mailbox_the_rua_address_reaches(sim_dns
     (new / "1.sim").write_bytes(report_mail(xml, "r.xml", domain="example.com"))
     facts, _ = await audit(sim, dns)
     assert facts.summary.for_domain("example.com").messages == 7
+
+
+async def test_a_failed_parent_lookup_is_unknown_and_says_what_is_known(sim_dns, auth_server):
+    sim, dns = sim_dns("good")
+    auth_server.set_txt("_dmarc.example.com", [])
+    auth_server.set_failure("_dmarc.com", "servfail")  # the TLD may fail: treated as nothing there
+    _, a = await audit(sim, dns)
+    assert "DMARC001" in codes(a, "example.com")
