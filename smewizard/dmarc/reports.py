@@ -491,6 +491,8 @@ def sniff(data: bytes) -> str:
         return "gzip"
     if head.startswith(ZIP_MAGIC):
         return "zip"
+    if head.startswith((b"\xff\xfe<\x00", b"\xfe\xff\x00<")):  # UTF-16 with a byte-order mark
+        return "xml"
     stripped = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if stripped.startswith(b"<"):
         return "xml"

@@ -237,3 +237,29 @@ def test_the_garbage_collector_is_back_on_after_parsing_good_and_bad_reports():
     one(b"<feedback><broken")
     one(BILLION_LAUGHS)
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("prefix", [
+    b'<?xml version="1.0"?>' + b" " * (256 * 1024 - 30),  # DOCTYPE across the first chunk boundary
+    b'<?xml version="1.0"?><!--' + b"x" * (600 * 1024) + b"-->",  # after a long comment
+], ids=["chunk-boundary", "after-long-comment"])
+def test_a_dtd_anywhere_in_the_prolog_is_refused(prefix):
+    attack = BILLION_LAUGHS.split(b"?>", 1)[1]
+    item, peak = measure(lambda: one(prefix + attack))
+    assert "DTD" in item.message
+    assert peak < 8 * MiB
+
+
+def test_a_utf16_document_with_a_dtd_is_refused():
+    text = BILLION_LAUGHS.decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"')
+    assert "DTD" in one(text.encode("utf-16")).message
+
+
+def test_an_entity_reference_without_a_dtd_is_a_clear_error():
+    item = one(b"<feedback><report_metadata><org_name>&xxe;</org_name></report_metadata></feedback>")
+    assert "undefined entity" in item.message
+
+
+def test_a_utf16_report_is_read():
+    xml = report_xml("example.com", ROWS).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    assert one(xml.encode("utf-16")).messages == 13
