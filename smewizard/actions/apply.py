@@ -80,6 +80,7 @@ class ApplyReport:
     outcomes: tuple[ActionOutcome, ...]
     dry_run: bool = False
     refused: str | None = None  # why nothing was run (read-only, an interrupted run pending …)
+    read_only: bool = False  # refused because the wizard may not change the server
 
     @property
     def ok(self) -> bool:
@@ -165,9 +166,9 @@ def apply_actions(
     run_id = new_run_id()
     if dry_run:
         return ApplyReport(run_id, tuple(ActionOutcome(a, True, "dry run: not applied") for a in actions), True)
-    refusal = _refusal(host, ignore_interrupted=ignore_interrupted or kind == "undo")
+    refusal, read_only = _refusal(host, ignore_interrupted=ignore_interrupted or kind == "undo")
     if refusal:
-        return ApplyReport(run_id, (), False, refusal)
+        return ApplyReport(run_id, (), False, refusal, read_only)
     journal = Journal(host, run_id)
     journal.start(kind, [_journal_entry(a) for a in actions], undo_of)
     indices = range(len(actions))
@@ -186,9 +187,9 @@ def resume_run(
 ) -> ApplyReport:
     """Continue an interrupted run in its own journal: actions recorded done are skipped, the
     half-done one is re-run unless already in place, the rest run as planned."""
-    refusal = _refusal(host, ignore_interrupted=True)
+    refusal, read_only = _refusal(host, ignore_interrupted=True)
     if refusal:
-        return ApplyReport(run.run_id, (), False, refusal)
+        return ApplyReport(run.run_id, (), False, refusal, read_only)
     actions = [load_journal_action(entry, i) for i, entry in enumerate(run.actions)]
     remaining = [i for i in range(len(actions)) if i not in run.completed_ok]
     journal = Journal(host, run.run_id)
@@ -205,20 +206,22 @@ def load_journal_action(entry: dict, index: int) -> Action:
         raise HostError(f"cannot continue the run: {exc}") from None
 
 
-def _refusal(host: Host, *, ignore_interrupted: bool) -> str | None:
+def _refusal(host: Host, *, ignore_interrupted: bool) -> tuple[str | None, bool]:
+    """(why nothing may run, whether that is read-only mode), or (None, False)."""
     access = write_access(host)
     if not access.allowed:
-        return access.message
+        return access.message, True
     try:
         runs = journal_mod.list_runs(host)
     except HostError as exc:
-        return f"cannot read the run journal: {exc}"
+        return f"cannot read the run journal: {exc}", False
     busy = [r for r in runs if r.running]
     if busy:
-        return f"another smewizard (pid {busy[-1].owner.get('pid')}) is applying run {busy[-1].run_id}; wait for it."
+        return (f"another smewizard (pid {busy[-1].owner.get('pid')}) is applying run "
+                f"{busy[-1].run_id}; wait for it."), False
     if not ignore_interrupted and any(r.interrupted for r in runs):
-        return journal_mod.interruption_notice(host)
-    return None
+        return journal_mod.interruption_notice(host), False
+    return None, False
 
 
 def _journal_entry(action: Action) -> dict:

@@ -10,6 +10,7 @@ a message naming the action and field, and nothing is run. Format: docs/safe-app
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -29,6 +30,7 @@ class PlanError(InvalidValue):
     """A plan file or serialised action that cannot be used; nothing was changed."""
 
 
+@functools.cache
 def _load_action_modules() -> None:
     import importlib
     import pkgutil

@@ -168,7 +168,7 @@ def output(action: Action, line: str) -> None:
 def report_result(report: ApplyReport) -> int:
     if report.refused:
         print(report.refused, file=sys.stderr)
-        return EXIT_READ_ONLY if "root" in report.refused else EXIT_INTERRUPTED
+        return EXIT_READ_ONLY if report.read_only else EXIT_INTERRUPTED
     for outcome in report.outcomes:
         if outcome.skipped:
             print(f"  skipped (already in place): {outcome.action.summary()}")

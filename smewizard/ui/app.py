@@ -397,11 +397,13 @@ class SmeWizardApp(App[None]):
             )
         except Exception as exc:  # noqa: BLE001
             if progress:
-                self.call_from_thread(progress.finish, "failed")
+                failed = f"failed: {describe_error(exc)}"
+                self.call_from_thread(lambda: progress.finish(failed, keep_open=True))
             self.call_from_thread(self.notify, describe_error(exc), title="Apply failed", severity="error")
             return
         if progress:
-            self.call_from_thread(progress.finish, "done" if report.ok else "stopped" if report.outcomes else "nothing was changed")
+            summary = "done" if report.ok else "stopped at a failure" if report.outcomes else "nothing was changed"
+            self.call_from_thread(lambda: progress.finish(summary, keep_open=not report.ok))
         self.call_from_thread(self._applied, key, report)
 
     def _applied(self, key: str, report: ApplyReport) -> None:

@@ -153,7 +153,7 @@ async def test_the_wizard_warns_at_start_and_u_opens_the_undo_screen(sim_dns):
         await pilot.press("escape")
 
 
-async def test_apply_progress_shows_each_action_and_closes_when_done(sim_root):
+async def test_apply_progress_shows_each_action_and_can_stay_open(sim_root):
     from textual.widgets import Log
 
     from smewizard.ui.screens.preview import ApplyProgress
@@ -166,9 +166,8 @@ async def test_apply_progress_shows_each_action_and_closes_when_done(sim_root):
         await pilot.pause()
 
         def work() -> None:
-            report = apply_actions(sim.host(), ACTIONS, on_progress=progress.on_progress,
-                                   on_output=progress.on_output)
-            app.call_from_thread(progress.finish, "done" if report.ok else "stopped")
+            apply_actions(sim.host(), ACTIONS, on_progress=progress.on_progress, on_output=progress.on_output)
+            app.call_from_thread(lambda: progress.finish("done", keep_open=True))
 
         app.run_worker(work, thread=True)
         await until(pilot, lambda: progress.finished, "apply finished")

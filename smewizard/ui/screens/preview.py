@@ -257,10 +257,14 @@ class ApplyProgress(ModalScreen[None]):
         if self.is_current:
             self.query_one("#progress-log", Log).write_line(text)
 
-    def finish(self, summary: str) -> None:
-        """On the event loop, when the apply ended (ok, failed or refused)."""
+    def finish(self, summary: str, *, keep_open: bool = False) -> None:
+        """On the event loop, when the apply ended. A success closes the screen (the app
+        notifies and re-verifies); a failure keeps it open so its output can be read."""
         self.finished = True
         if not self.is_current:
+            return
+        if not keep_open:
+            self.dismiss(None)
             return
         self.query_one("#progress-bar", ProgressBar).update(progress=self.total)
         self.query_one("#progress-title", Static).update(Content(f"{self.title_text}: {summary}"))
