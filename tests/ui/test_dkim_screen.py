@@ -21,9 +21,15 @@ from smewizard.ui.app import SmeWizardApp, stylesheets
 from smewizard.ui.screens.confirm import ConfirmApply
 from smewizard.ui.screens.step import view_class
 from smewizard.ui.snapshot import StepSnapshot
-from tests.ui.test_app import until
+from tests.ui.test_app import until as _until
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+async def until(pilot, condition, what: str) -> None:
+    """Wait for workers (probes, key generation, apply) with a generous bound: the machine is
+    shared, and a wait is not a speed assertion."""
+    await _until(pilot, condition, what, limit=1200)
 
 
 @pytest.fixture
