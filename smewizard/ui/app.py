@@ -19,8 +19,9 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, ListView, Select
+from textual.widgets import Footer, Header, Label, ListItem, ListView, Select
 
+from smewizard import checklist
 from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
 from smewizard.actions.base import Action
 from smewizard.engine import run_step
@@ -37,6 +38,7 @@ from smewizard.ui.messages import (
     ReverifyRequested,
     SaveRequested,
 )
+from smewizard.ui.screens.dashboard import Dashboard, DashboardSnapshot
 from smewizard.ui.screens.preview import (
     ApplyProgress,
     PreviewApply,
@@ -48,6 +50,7 @@ from smewizard.ui.snapshot import StepSnapshot
 from smewizard.ui.widgets.sidebar import StepSidebar
 
 ALL_DOMAINS = "*"
+DASHBOARD = "dashboard"  # the home screen (ui/screens/dashboard.py), shown above the steps
 Publisher = Callable[[Record], None]
 
 
@@ -95,6 +98,7 @@ class SmeWizardApp(App[None]):
         Binding("p", "previous_step", "Previous", show=False),
         *(Binding(str(n), f"go_step('{i.key}')", i.title, show=False) for n, i in enumerate(STEP_INFO, 1)),
         Binding("u", "undo", "Undo", show=False),  # in the palette; footer is full at 80 columns
+        Binding("h", "go_dashboard", "Home"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -106,7 +110,7 @@ class SmeWizardApp(App[None]):
         publisher: Publisher | None = None,
         records_dir: Path | None = None,
         env: Mapping[str, str] | None = None,
-        start_step: str = "spf",
+        start_step: str = DASHBOARD,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -145,6 +149,7 @@ class SmeWizardApp(App[None]):
                     [("All domains", ALL_DOMAINS)], value=ALL_DOMAINS, allow_blank=False,
                     id="domain", prompt="Domain",
                 )
+                yield ListView(ListItem(Label("⌂ Dashboard"), id="home-item"), id="home")
                 yield StepSidebar(
                     [(info, self.available[info.key]) for info in STEP_INFO], id="steps"
                 )
@@ -154,8 +159,8 @@ class SmeWizardApp(App[None]):
     async def on_mount(self) -> None:
         self.sub_title = self.server_label
         sidebar = self.query_one(StepSidebar)
-        sidebar.index = self._step_index(self.current)
-        sidebar.focus()
+        sidebar.index = self._step_index(self.current) if self.current != DASHBOARD else 0
+        (self.query_one("#home", ListView) if self.current == DASHBOARD else sidebar).focus()
         await self.render_current()
         self.run_audit_worker()
         notify_if_interrupted(self, self.ctx.host)  # a killed earlier apply: say so at start
@@ -184,6 +189,9 @@ class SmeWizardApp(App[None]):
         """Rebuild the main area from the current step's snapshot, keeping the scroll place."""
         async with self._render_lock:
             main = self.query_one("#main", VerticalScroll)
+            if self.current == DASHBOARD:
+                await self._render_dashboard(main)
+                return
             scroll_y = main.scroll_y
             focused = self.focused
             refocus = focused.id if focused is not None and main in focused.ancestors else None
@@ -194,6 +202,22 @@ class SmeWizardApp(App[None]):
             if refocus is not None:  # e.g. the Re-verify button the admin just pressed
                 for widget in main.query(f"#{refocus}"):
                     widget.focus(scroll_visible=False)
+
+    def dashboard_snapshot(self) -> DashboardSnapshot:
+        assessments = {k: a for k, a in self.assessments.items() if self.available.get(k)}
+        domains = self.server.domains if self.server is not None else ()
+        return DashboardSnapshot(checklist.build(domains, assessments), frozenset(self.probing),
+                                 started=self.server is not None)
+
+    async def _render_dashboard(self, main: VerticalScroll) -> None:
+        """Update the mounted dashboard in place (no remount while results stream in)."""
+        snapshot = self.dashboard_snapshot()
+        shown = main.query(Dashboard)
+        if shown:
+            shown.first().update_snapshot(snapshot)
+            return
+        await main.remove_children()
+        await main.mount(Dashboard(snapshot, id="step-view"))
 
     def _refresh_sidebar(self) -> None:
         sidebar = self.query_one(StepSidebar)
@@ -213,7 +237,7 @@ class SmeWizardApp(App[None]):
         return [i.key for i in STEP_INFO].index(key)
 
     def current_assessment(self) -> Assessment | None:
-        return self.snapshot(self.current).assessment
+        return None if self.current == DASHBOARD else self.snapshot(self.current).assessment
 
     # ------------------------------------------------------------ probing (workers)
     def _available_keys(self) -> list[str]:
@@ -299,7 +323,11 @@ class SmeWizardApp(App[None]):
             await self.render_current()
 
     @on(ListView.Selected, "#steps")
-    def _step_selected(self) -> None:
+    async def _step_selected(self, event: ListView.Selected) -> None:
+        key = event.item.id.removeprefix("step-") if event.item.id else self.current
+        if key != self.current:  # e.g. from the dashboard: the highlight did not move
+            self.current = key
+            await self.render_current()
         self._focus_main()
 
     def _focus_main(self) -> None:
@@ -332,11 +360,37 @@ class SmeWizardApp(App[None]):
     def action_choose_domain(self) -> None:
         self.query_one("#domain", Select).focus()
 
+    async def action_go_dashboard(self) -> None:
+        self.current = DASHBOARD
+        await self.render_current()
+
+    @on(ListView.Selected, "#home")
+    async def _home_selected(self) -> None:
+        await self.action_go_dashboard()
+        self._focus_main()
+
+    @on(Dashboard.OpenStep)
+    async def _open_step(self, message: Dashboard.OpenStep) -> None:
+        """A checklist cell: that step, with that domain selected."""
+        if (message.domain or None) != self.domain:
+            with self.query_one("#domain", Select).prevent(Select.Changed):
+                self.select_domain(message.domain)
+            self.domain = message.domain
+            self._refresh_sidebar()
+        self.current = message.step
+        with self.query_one(StepSidebar).prevent(ListView.Highlighted):
+            self.query_one(StepSidebar).index = self._step_index(message.step)
+        await self.render_current()
+        self._focus_main()
+
     def select_domain(self, domain: str | None) -> None:
         self.query_one("#domain", Select).value = domain or ALL_DOMAINS
 
     # ------------------------------------------------------------ re-verify
     def action_reverify(self) -> None:
+        if self.current == DASHBOARD:
+            self.action_rerun_audit()
+            return
         self.reverify(self.current)
 
     def reverify(self, key: str) -> None:
@@ -510,7 +564,8 @@ class SmeWizardApp(App[None]):
 
     # ------------------------------------------------------------ command palette
     def palette_commands(self) -> list[PaletteCommand]:
-        out: list[PaletteCommand] = []
+        out: list[PaletteCommand] = [PaletteCommand("Go to the dashboard", "the Summary Checklist (h)",
+                                                    self.action_go_dashboard)]
         for n, info in enumerate(STEP_INFO, 1):
             out.append(PaletteCommand(f"Go to step {n}: {info.title}", f"guide {', '.join(info.parts)}",
                                       lambda k=info.key: self.action_go_step(k)))
