@@ -194,8 +194,13 @@ def resume_run(
     remaining = [i for i in range(len(actions)) if i not in run.completed_ok]
     journal = Journal(host, run.run_id)
     journal.resumed()
-    outcomes = _run(host, journal, actions, remaining, on_progress, on_output, resuming=set(run.begun))
-    journal.end(all(o.ok for o in outcomes))
+    # an undo skips whatever is already back in place; an apply only its half-done action
+    skip = set(remaining) if run.kind == "undo" else set(run.begun)
+    outcomes = _run(host, journal, actions, remaining, on_progress, on_output, resuming=skip)
+    ok = all(o.ok for o in outcomes)
+    journal.end(ok)
+    if ok and run.kind == "undo" and run.undo_of:
+        Journal(host, run.undo_of).undone(run.run_id)
     return ApplyReport(run.run_id, tuple(outcomes))
 
 

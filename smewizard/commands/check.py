@@ -8,6 +8,7 @@ import json
 import sys
 
 from smewizard import __version__, checklist
+from smewizard.actions.journal import interruption_notice
 from smewizard.actions.plan import PlanError, action_to_json
 from smewizard.commands.common import (
     EXIT_FAIL,
@@ -47,8 +48,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(run_audit(ctx, args.step or None))
         access = write_access(ctx.host, ["apply", "--step", "STEP", *_target_args(args)])
+        interrupted = interruption_notice(ctx.host)
     finally:
         close_host(ctx)
+    if interrupted:
+        print(interrupted, file=sys.stderr)
     if args.json:
         json.dump(to_json(result, ctx.host.description, access), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -110,3 +110,37 @@ def test_kill_in_the_middle_of_an_action_is_reported_half_done(sim_root, tmp_pat
     undone = smewizard("undo", "--root", str(sim.root), "--yes")
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert props(sim.host()) == original
+
+
+def test_check_also_reports_the_interrupted_run(killed):
+    sim, plan, original = killed
+    checked = smewizard("check", "--root", str(sim.root), "--step", "helo",
+                        "--nameserver", "127.0.0.1:9", "--dns-timeout", "0.2")
+    assert checked.returncode in (0, 1)
+    assert "was interrupted" in checked.stderr and "smewizard undo --last" in checked.stderr
+
+
+def test_an_interrupted_undo_can_be_resumed(sim_root, tmp_path):
+    sim = sim_root("demo")
+    plan = tmp_path / "plan.json"
+    plan.write_text(dump_plan(PLAN))
+    original = props(sim.host())
+    assert smewizard("apply", "--root", str(sim.root), "--plan", str(plan), "--yes").returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smewizard", "undo", "--root", str(sim.root), "--last", "--yes"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "SMEWIZARD_TEST_PAUSE": "before:2"},
+    )
+    for line in proc.stderr:
+        if "smewizard-test: paused" in line:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    (run,) = interrupted_runs(sim.host())
+    assert run.kind == "undo"
+    done = smewizard("apply", "--root", str(sim.root), "--resume", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert props(sim.host()) == original
+    listing = smewizard("undo", "--root", str(sim.root), "--list").stdout
+    assert "undone by" in listing.splitlines()[0]
