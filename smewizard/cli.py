@@ -10,6 +10,7 @@ from smewizard import __version__
 from smewizard.commands import COMMAND_MODULES
 from smewizard.commands.common import EXIT_USAGE, error
 from smewizard.host.base import HostError
+from smewizard.sme.db import DbFormatError
 from smewizard.validate import InvalidValue
 
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except HostError as exc:
         error(str(exc))
+        return EXIT_USAGE
+    except DbFormatError as exc:
+        error(f"{exc}; nothing was changed")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,8 @@ from smewizard.commands.common import (
     add_target_options,
     build_context,
     close_host,
+    require_hosted,
+    require_sme_server,
 )
 from smewizard.engine import AuditResult, run_audit
 from smewizard.model import Status
@@ -46,7 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     ctx = build_context(args)
     try:
+        require_sme_server(ctx)
         result = asyncio.run(run_audit(ctx, args.step or None))
+        require_hosted(ctx, result.server.config.hosted_domains)
         access = write_access(ctx.host, ["apply", "--step", "STEP", *_target_args(args)])
         interrupted = interruption_notice(ctx.host)
     finally:

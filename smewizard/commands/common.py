@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 from smewizard import validate
 from smewizard.dns import Dns, parse_nameserver
@@ -69,18 +70,45 @@ def build_context(args: argparse.Namespace) -> Context:
     nameservers = [parse_nameserver(n) for n in args.nameserver]
     if not 0.1 <= args.dns_timeout <= 60:
         raise validate.InvalidValue("--dns-timeout must be between 0.1 and 60 seconds")
+    # Every value is checked before connecting, so a typo never costs an SSH round trip.
+    public_ips = tuple(validate.ip_address(ip) for ip in args.public_ip)
+    spf_networks = tuple(validate.ip_network(n) for n in args.spf_network)
+    only_domains = tuple(dict.fromkeys(validate.domain_name(d) for d in args.domain))
     host = make_host(args)
     return Context(
         host=host,
         dns=Dns(nameservers or None, timeout=args.dns_timeout),
-        public_ips=tuple(validate.ip_address(ip) for ip in args.public_ip),
-        spf_networks=tuple(validate.ip_network(n) for n in args.spf_network),
-        only_domains=tuple(validate.domain_name(d) for d in args.domain),
+        public_ips=public_ips,
+        spf_networks=spf_networks,
+        only_domains=only_domains,
         dry_run=bool(getattr(args, "dry_run", False)),
     )
 
 
+def require_sme_server(ctx: Context) -> None:
+    """Refuse to audit a machine that has no e-smith databases: every finding would be noise
+    and every proposed change a guess."""
+    if not ctx.host.exists("/home/e-smith/db/configuration"):
+        raise validate.InvalidValue(
+            "this machine does not look like an SME server (no /home/e-smith/db/configuration). "
+            "Run it on the server, use --host root@SERVER, point --root at a copy of one, "
+            "or try `smewizard demo`."
+        )
+
+
+def require_hosted(ctx: Context, hosted: Sequence[str]) -> None:
+    """--domain names a domain the server does not host: say so instead of auditing nothing."""
+    unknown = [d for d in ctx.only_domains if d not in hosted]
+    if unknown:
+        listed = ", ".join(hosted) if hosted else "none"
+        raise validate.InvalidValue(
+            f"--domain {', '.join(unknown)}: not hosted on this server (hosted domains: {listed})"
+        )
+
+
 def make_host(args: argparse.Namespace):
+    if getattr(args, "root", None) is not None and not args.root.strip():
+        raise validate.InvalidValue("--root needs a directory (it was empty)")
     if getattr(args, "host", None):
         from smewizard.host.ssh import SshHost
 

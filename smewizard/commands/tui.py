@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from smewizard.commands.common import EXIT_OK, EXIT_USAGE, add_target_options, build_context, error
+from smewizard.commands.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    add_target_options,
+    build_context,
+    error,
+    require_hosted,
+    require_sme_server,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,12 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ctx = build_context(args)
-    if not ctx.host.exists("/home/e-smith/db"):
-        error(
-            "this machine does not look like an SME server (no /home/e-smith/db). "
-            "Run it on the server, point --root at a copy of one, or try `smewizard demo`."
-        )
-        return EXIT_USAGE
+    require_sme_server(ctx)
+    if ctx.only_domains:
+        from smewizard.sme.config import SmeConfig
+
+        require_hosted(ctx, SmeConfig.load(ctx.host).hosted_domains)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         error("the wizard needs an interactive terminal; for scripts use `smewizard check`.")
         return EXIT_USAGE

@@ -42,3 +42,9 @@ def test_without_a_terminal_the_wizard_says_to_use_check(capsys, sim_root):
     sim = sim_root("demo")
     code, _, err = run(capsys, "--root", str(sim.root))
     assert code == 2 and "smewizard check" in err
+
+
+def test_the_wizard_refuses_a_domain_the_server_does_not_host(capsys, sim_root):
+    sim = sim_root("demo")
+    code, _, err = run(capsys, "--root", str(sim.root), "--domain", "nothosted.example")
+    assert code == 2 and "--domain nothosted.example: not hosted on this server" in err
