@@ -362,7 +362,7 @@ class _errors:
             return False
         reason = exc.strerror or str(exc)
         if isinstance(exc, PermissionError) or exc.errno in (errno.EPERM, errno.EACCES, errno.EROFS):
-            raise PermissionDenied(f"{self.path}: {reason} (changes need root)") from None
+            raise PermissionDenied(f"{self.path}: {reason} (needs root)") from None
         if isinstance(exc, FileNotFoundError):
             raise NotFound(f"{self.path}: no such file or directory") from None
         raise HostError(f"{self.path}: {reason}") from None

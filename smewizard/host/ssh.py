@@ -253,7 +253,7 @@ class SshHost:
         kind = {"NotFound": NotFound, "PermissionDenied": PermissionDenied}.get(reply.get("kind"), HostError)
         message = self._map_message(reply.get("error", "unknown error"))
         if kind is PermissionDenied:
-            message += " (changes need root)"
+            message += " (needs root)"
         raise kind(message)
 
     def _map_message(self, message: str) -> str:
