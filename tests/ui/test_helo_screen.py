@@ -81,3 +81,15 @@ def panel_app(sim, dns, key: str) -> App:
 def test_helo_panel_snapshot(snap_compare, sim_dns):
     sim, dns = sim_dns("demo")
     assert snap_compare(panel_app(sim, dns, "helo"), terminal_size=(100, 45))
+
+
+async def test_diagram_fits_an_80_column_terminal(demo_app):
+    """At 80x24 the chain box was wider than the view: its right side and '(= FQDN …)' were cut."""
+    app, _ = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_step(app, pilot, "helo", "4")
+        panel = app.query_one(".helo-panel")
+        diagram = panel.query_one(".helo-diagram")
+        await pilot.pause()
+        assert diagram.region.right <= panel.region.right
+        assert "(= FQDN" in str(diagram.render())
