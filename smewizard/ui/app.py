@@ -317,6 +317,8 @@ class SmeWizardApp(App[None]):
     async def _step_highlighted(self, event: ListView.Highlighted) -> None:
         if event.item is None:
             return
+        if self.current == DASHBOARD and not event.list_view.has_focus:
+            return  # the sidebar's own index settling (mount): the dashboard stays
         key = event.item.id.removeprefix("step-") if event.item.id else self.current
         if key != self.current:
             self.current = key
@@ -344,7 +346,8 @@ class SmeWizardApp(App[None]):
     def action_go_step(self, key: str) -> None:
         sidebar = self.query_one(StepSidebar)
         index = self._step_index(key)
-        if key != self.current and sidebar.index == index:  # no Highlighted event will come
+        if key != self.current and (sidebar.index == index or self.current == DASHBOARD):
+            # no Highlighted event will come (or it is ignored while the dashboard is shown)
             self.current = key
             self.call_later(self.render_current)
         sidebar.index = index

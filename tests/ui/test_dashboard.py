@@ -1,0 +1,118 @@
+"""The dashboard (home screen): the Summary Checklist from a real audit of the simulated server."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable
+
+from smewizard import checklist
+from smewizard.dns import Dns
+from smewizard.engine import run_audit
+from smewizard.steps.base import Context
+from smewizard.ui.app import DASHBOARD, SmeWizardApp, stylesheets
+from smewizard.ui.screens.dashboard import Dashboard, DashboardSnapshot
+from tests.ui.test_app import until
+
+
+def audited(app: SmeWizardApp) -> bool:
+    return app.server is not None and not app.probing and all(
+        k in app.assessments or k in app.errors for k, ok in app.available.items() if ok)
+
+
+def cell_text(table: DataTable, row: str, column: str) -> str:
+    return str(table.get_cell(row, column))
+
+
+def make_app(sim_dns, **kwargs) -> SmeWizardApp:
+    sim, dns = sim_dns("demo")
+    return SmeWizardApp(Context(host=sim.host(), dns=dns), server_label="simulated SME root · test", env={}, **kwargs)
+
+
+async def test_home_screen_is_the_checklist_with_a_column_per_domain(sim_dns):
+    app = make_app(sim_dns)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert app.current == DASHBOARD
+        await until(pilot, lambda: audited(app), "the audit finished")
+        await pilot.pause(0.2)
+        table = app.query_one("#checklist", DataTable)
+        assert table.row_count == len(checklist.ITEMS)
+        assert [c.label.plain for c in table.columns.values()][2:] == [
+            "example.com", "example.org", "shop.example.net", "server"]
+        assert "fail" in cell_text(table, "dkim-signing", "server")
+        assert cell_text(table, "dkim-signing", "example.com") == ""
+        assert "warn" in cell_text(table, "spf-no-ptr", "example.org")
+        assert "pass" in cell_text(table, "spf-no-ptr", "example.com")
+
+
+async def test_enter_on_a_cell_opens_that_step_for_that_domain(sim_dns):
+    app = make_app(sim_dns)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        table = app.query_one("#checklist", DataTable)
+        table.focus()
+        table.cursor_coordinate = (table.get_row_index("spf-no-ptr"), table.get_column_index("example.org"))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current == "spf", "the SPF step shown")
+        assert app.domain == "example.org"
+        assert app.query_one("#step-view").snapshot.domain == "example.org"
+        await pilot.press("h")
+        await until(pilot, lambda: app.query(Dashboard), "back home")
+        table = app.query_one("#checklist", DataTable)
+        table.focus()
+        table.cursor_coordinate = (table.get_row_index("junkmail"), table.get_column_index("server"))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current == "bounce", "the bounce step shown")
+
+
+async def test_a_step_that_is_not_available_shows_na_never_pass(sim_dns):
+    app = make_app(sim_dns)
+    app.available["verify"] = False
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        await pilot.pause(0.2)
+        table = app.query_one("#checklist", DataTable)
+        assert {cell_text(table, "end-to-end", d) for d in ("example.com", "example.org")} == {"· n.a."}
+
+
+async def test_results_update_the_table_in_place(sim_dns):
+    app = make_app(sim_dns)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        first = app.query_one(Dashboard)
+        before = app.assessments["spf"]
+        app.reverify("spf")
+        await until(pilot, lambda: app.assessments["spf"] is not before and audited(app), "re-verified")
+        assert app.query_one(Dashboard) is first  # no remount: focus and cursor stay
+        assert "warn" in cell_text(app.query_one("#checklist", DataTable), "spf-no-ptr", "example.org")
+
+
+async def test_a_step_being_probed_shows_probing_not_a_stale_verdict():
+    cl = checklist.build(("example.com",), {})
+    app = DashboardHarness(DashboardSnapshot(cl, probing=frozenset({"spf"})))
+    async with app.run_test(size=(120, 30)):
+        table = app.query_one("#checklist", DataTable)
+        assert cell_text(table, "spf-no-ptr", "example.com") == "… probing"
+        assert cell_text(table, "dkim-keys", "example.com") == "· n.a."
+
+
+class DashboardHarness(App[None]):
+    CSS_PATH = stylesheets()
+
+    def __init__(self, snapshot: DashboardSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="main"):
+            yield Dashboard(self.snapshot, id="step-view")
+
+
+def test_dashboard_snapshot(snap_compare, sim_dns, auth_server):
+    sim, _ = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=Dns([auth_server.address], timeout=5.0))
+    result = asyncio.run(run_audit(ctx))
+    snapshot = DashboardSnapshot(checklist.build(result.server.domains, result.assessments))
+    assert snap_compare(DashboardHarness(snapshot), terminal_size=(130, 24))
