@@ -151,6 +151,36 @@ async def dmarc_with_reports(app: SmeWizardApp, pilot: Pilot) -> bool:
     return bool(app.query(".dmarc-sources"))
 
 
+async def dashboard(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """The home screen: the Summary Checklist of the demo server."""
+    await app.action_go_dashboard()
+    await pilot.pause(0.3)
+    return bool(app.query("#checklist"))
+
+
+VERIFY_HEADER = """Authentication-Results: mx.google.com;
+   dkim=pass header.i=@example.org header.s=default header.b=AbCdEfGh;
+   spf=softfail (google.com: domain of alice@example.org does not designate 198.51.100.25 as permitted sender)
+       smtp.mailfrom=alice@example.org;
+   dmarc=fail (p=NONE sp=NONE dis=NONE) header.from=example.org"""
+
+
+async def verify_explained(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """Test & logs: the log's verdicts and a pasted Authentication-Results header explained."""
+    from textual.widgets import TextArea
+
+    app.action_go_step("verify")
+    await pilot.pause(0.3)
+    if not app.query("#ar-text"):
+        return False
+    app.query_one("#ar-text", TextArea).text = VERIFY_HEADER
+    await pilot.click("#explain")
+    await pilot.pause(0.3)
+    app.query_one("#explainer").scroll_visible(animate=False, top=True)
+    await pilot.pause(0.2)
+    return bool(app.query(".ar-result"))
+
+
 SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("shell", (120, 40), shell),
     ("shell-80x24", (80, 24), shell),
@@ -163,6 +193,8 @@ SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("dkim-after-apply", (120, 48), dkim_after_apply),
     ("dmarc", (120, 48), dmarc),
     ("dmarc-with-reports", (120, 60), dmarc_with_reports),
+    ("dashboard", (120, 32), dashboard),
+    ("verify-explained", (120, 48), verify_explained),
 ]
 
 

@@ -49,6 +49,7 @@ _FROM_STATUS = {
 @dataclass(frozen=True)
 class Item:
     key: str
+    short: str  # for the dashboard's narrow first column
     title: str  # the guide's wording
     part: str
     step: str
@@ -63,39 +64,39 @@ def _codes(prefix: str, *numbers: int) -> tuple[str, ...]:
 
 
 ITEMS: tuple[Item, ...] = (
-    Item("spf-published", "SPF record published with server IP and relay IP", "Part 1", "spf",
+    Item("spf-published", "SPF: server + relay IP", "SPF record published with server IP and relay IP", "Part 1", "spf",
          _codes("SPF", 1, 2, 3, 4, 5, 7, 10, 11, 13, 14, 15, 17, 18, 19, 21)),
-    Item("spf-no-ptr", "No deprecated ptr mechanism in SPF", "Part 1", "spf",
+    Item("spf-no-ptr", "SPF: no ptr mechanism", "No deprecated ptr mechanism in SPF", "Part 1", "spf",
          _codes("SPF", 6, 14), absent=Cell.PASS),
-    Item("dkim-keys", "DKIM keys in /home/e-smith/dkim_keys/[domain]/ (or default/ fallback configured)",
+    Item("dkim-keys", "DKIM key in dkim_keys/", "DKIM keys in /home/e-smith/dkim_keys/[domain]/ (or default/ fallback configured)",
          "Part 2", "dkim", _codes("DKIM", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 26, 29)),
-    Item("dkim-signing", "DKIMSigning enabled in qpsmtpd config", "Part 2", "dkim",
+    Item("dkim-signing", "DKIMSigning enabled", "DKIMSigning enabled in qpsmtpd config", "Part 2", "dkim",
          _codes("DKIM", 14), absent=Cell.PASS, per_domain=False),
-    Item("email-update", "signal-event email-update run after key setup", "Part 2", "dkim",
+    Item("email-update", "email-update after keys", "signal-event email-update run after key setup", "Part 2", "dkim",
          _codes("DKIM", 15, 16), absent=Cell.PASS),
-    Item("dkim-links", "Symlinks present in /var/service/qpsmtpd/config/dkim/", "Part 2", "dkim",
+    Item("dkim-links", "qpsmtpd dkim/ links", "Symlinks present in /var/service/qpsmtpd/config/dkim/", "Part 2", "dkim",
          _codes("DKIM", 12, 13, 15, 16, 17), absent=Cell.PASS),
-    Item("dkim-dns", "DKIM DNS record published with correct selector", "Part 2", "dkim",
+    Item("dkim-dns", "DKIM record + selector", "DKIM DNS record published with correct selector", "Part 2", "dkim",
          _codes("DKIM", 19, 20, 21, 22, 23, 24, 25, 28)),
-    Item("dmarc-published", "DMARC record published (start with p=none)", "Part 3", "dmarc",
+    Item("dmarc-published", "DMARC record published", "DMARC record published (start with p=none)", "Part 3", "dmarc",
          _codes("DMARC", 1, 2, 3, 4, 5, 6, 7, 31), absent=Cell.PASS),
-    Item("dmarc-rua", "DMARC rua address configured for aggregate reports", "Part 3", "dmarc",
+    Item("dmarc-rua", "DMARC rua reports", "DMARC rua address configured for aggregate reports", "Part 3", "dmarc",
          _codes("DMARC", 1, 6, 11, 12, 13, 14), absent=Cell.PASS),
-    Item("ptr", "PTR record matches server FQDN (request from hosting provider)", "Part 4", "helo",
+    Item("ptr", "PTR = server FQDN", "PTR record matches server FQDN (request from hosting provider)", "Part 4", "helo",
          _codes("HELO", 2, 3, 4, 5, 6, 7, 8, 9, 10), per_domain=False),
-    Item("helohost", "HeloHost matches server FQDN and PTR", "Part 4", "helo",
+    Item("helohost", "HeloHost = FQDN = PTR", "HeloHost matches server FQDN and PTR", "Part 4", "helo",
          _codes("HELO", 13, 14, 17, 18), per_domain=False),
-    Item("fqdn-a", "FQDN A record resolves to server IP", "Part 4", "helo",
+    Item("fqdn-a", "FQDN A = server IP", "FQDN A record resolves to server IP", "Part 4", "helo",
          _codes("HELO", 2, 11, 12), absent=Cell.PASS, per_domain=False),
-    Item("double-bounce", "DoubleBounceTo devnull configured", "Part 5", "bounce",
+    Item("double-bounce", "DoubleBounceTo devnull", "DoubleBounceTo devnull configured", "Part 5", "bounce",
          _codes("BNC", 1, 2), per_domain=False),
-    Item("junkmail", "Junkmail tmp directory ownership verified for all users", "Part 5", "bounce",
+    Item("junkmail", "Junkmail tmp ownership", "Junkmail tmp directory ownership verified for all users", "Part 5", "bounce",
          _codes("BNC", 3, 4, 5, 6, 7, 8, 9), per_domain=False),
-    Item("sa-levels", "SpamAssassin TagLevel and RejectLevel set appropriately", "Part 6", "spamassassin",
+    Item("sa-levels", "SpamAssassin levels", "SpamAssassin TagLevel and RejectLevel set appropriately", "Part 6", "spamassassin",
          _codes("SA", 1, 2, 3, 4, 5), per_domain=False),
-    Item("end-to-end", "End-to-end test with mail-tester.com completed", "Part 10", "verify",
+    Item("end-to-end", "End-to-end test", "End-to-end test with mail-tester.com completed", "Part 10", "verify",
          _codes("VER", 1, 2, 4, 5, 10)),
-    Item("dmarc-reports", "DMARC reports reviewed and sources accounted for", "Part 10", "dmarc",
+    Item("dmarc-reports", "DMARC reports reviewed", "DMARC reports reviewed and sources accounted for", "Part 10", "dmarc",
          _codes("DMARC", 1, 6, 10, 20, 21, 22, 23, 24),
          recast=(("DMARC001", Cell.NA), ("DMARC021", Cell.UNKNOWN), ("DMARC023", Cell.UNKNOWN))),
 )
@@ -130,7 +131,7 @@ class Checklist:
         return {
             "domains": list(self.domains),
             "items": [
-                {"key": item.key, "title": item.title, "part": item.part, "step": item.step,
+                {"key": item.key, "title": item.title, "short": item.short, "part": item.part, "step": item.step,
                  "scope": "domain" if item.per_domain else SERVER,
                  "cells": {(c.domain or SERVER): c.to_json() for c in cells}}
                 for item, cells in self.rows

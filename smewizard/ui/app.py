@@ -159,7 +159,7 @@ class SmeWizardApp(App[None]):
     async def on_mount(self) -> None:
         self.sub_title = self.server_label
         sidebar = self.query_one(StepSidebar)
-        sidebar.index = self._step_index(self.current) if self.current != DASHBOARD else 0
+        sidebar.index = self._step_index(self.current) if self.current != DASHBOARD else None
         (self.query_one("#home", ListView) if self.current == DASHBOARD else sidebar).focus()
         await self.render_current()
         self.run_audit_worker()
@@ -365,6 +365,7 @@ class SmeWizardApp(App[None]):
 
     async def action_go_dashboard(self) -> None:
         self.current = DASHBOARD
+        self.query_one(StepSidebar).index = None  # no step looks selected on the home screen
         await self.render_current()
 
     @on(ListView.Selected, "#home")

@@ -71,6 +71,7 @@ class Dashboard(Vertical):
         yield Static(Content("Summary checklist (guide): Enter on a cell opens its step for that domain"),
                      classes="step-title", id="dashboard-title")
         yield Static("", id="dashboard-totals")
+        yield Static("", id="dashboard-item")
         table = ChecklistTable(id="checklist", cursor_type="cell", zebra_stripes=True)
         yield table
 
@@ -101,7 +102,8 @@ class Dashboard(Vertical):
             table.add_column(column, key=column)
         for item, cells in self.snapshot.checklist.rows:
             by_column = {(c.domain or SERVER): self._cell_text(item.step, c.cell) for c in cells}
-            table.add_row(item.title, item.part, *(by_column.get(col, "") for col in columns), key=item.key)
+            label = Text(item.short)  # Text: the guide's "[domain]" is not markup
+            table.add_row(label, item.part, *(by_column.get(col, "") for col in columns), key=item.key)
         table.fixed_columns = 1
         self._columns = columns
 
@@ -124,6 +126,15 @@ class Dashboard(Vertical):
         parts = [f"{counts[c]} {c}" for c in (Cell.PASS, Cell.WARN, Cell.FAIL, Cell.UNKNOWN, Cell.NA) if counts[c]]
         probing = f" · probing {len(self.snapshot.probing)} step(s)" if self.snapshot.probing else ""
         return f"{len(self.snapshot.checklist.domains)} domain(s): " + ", ".join(parts) + probing
+
+    @on(DataTable.CellHighlighted, "#checklist")
+    def _cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        """The guide's full wording of the row under the cursor, and which step decides it."""
+        item = next((i for i, _ in self.snapshot.checklist.rows if i.key == event.cell_key.row_key.value), None)
+        if item is not None:
+            codes = ", ".join(item.codes)
+            self.query_one("#dashboard-item", Static).update(
+                Content(f"{item.title} (guide {item.part}; step {item.step}: {codes})"))
 
     # ------------------------------------------------------------ navigation
     @on(DataTable.CellSelected, "#checklist")
