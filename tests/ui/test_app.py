@@ -115,7 +115,7 @@ async def test_copy_sends_the_record_to_the_clipboard_and_save_writes_a_file(mak
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: audited(app), "the audit finished")
         app.select_domain("shop.example.net")
-        await until(pilot, lambda: len(app.query(RecordCard)) == 1, "one record shown")
+        await until(pilot, lambda: len(app.query("RecordCard .save-one")) == 1, "one record shown")
         await pilot.press("c")
         await until(pilot, lambda: app.clipboard != "", "something copied")
         assert app.clipboard == RELAY_AND_SERVER_SPF
@@ -134,7 +134,7 @@ async def test_publishing_then_reverifying_turns_the_domain_green(make_app):
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: audited(app), "the audit finished")
         app.select_domain("shop.example.net")
-        await until(pilot, lambda: len(app.query(RecordCard)) == 1, "one record shown")
+        await until(pilot, lambda: len(app.query("RecordCard .publish")) == 1, "one record shown")
         assert app.current_assessment().status is Status.FAIL
 
         card = app.query_one(RecordCard)
