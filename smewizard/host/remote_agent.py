@@ -105,6 +105,49 @@ def op_run(req):
     }
 
 
+def op_run_stream(req, emit):
+    """Like op_run, stdout and stderr merged, each line sent back as it comes."""
+    argv = req["argv"]
+    env = dict(os.environ)
+    env["PATH"] = req.get("path_env") or env.get("PATH", "/usr/bin:/bin")
+    env.setdefault("LC_ALL", "C")
+    try:
+        proc = subprocess.Popen(  # noqa: S603
+            argv, stdin=open(os.devnull), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, close_fds=True,
+        )
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise OpError("NotFound", "command %r not found on the server" % argv[0])
+        raise oserror(exc, argv[0])
+    timed_out = []
+
+    def kill():
+        timed_out.append(True)
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+    timer = threading.Timer(float(req.get("timeout", 600)), kill)
+    timer.start()
+    lines = []
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            lines.append(line)
+            emit(line.rstrip("\n"))
+        proc.wait()
+    finally:
+        timer.cancel()
+    return {
+        "returncode": proc.returncode if not timed_out else -1,
+        "stdout": "".join(lines),
+        "stderr": "",
+        "timed_out": bool(timed_out),
+    }
+
+
 def op_read(req):
     path = req["path"]
     try:
@@ -342,7 +385,13 @@ def serve(stdin, stdout):
             return
         try:
             req = json.loads(line)
-            result = OPS[req["op"]](req)
+            if req["op"] == "run_stream":
+                def emit(text, rid=req.get("id")):
+                    stdout.write(json.dumps({"id": rid, "line": text}) + "\n")
+                    stdout.flush()
+                result = op_run_stream(req, emit)
+            else:
+                result = OPS[req["op"]](req)
             reply = {"id": req.get("id"), "ok": True, "result": result}
         except OpError as exc:
             reply = {"id": req.get("id"), "ok": False, "kind": exc.kind, "error": exc.message}

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,7 +232,7 @@ class SshHost:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _call(self, op: str, **request):
+    def _call(self, op: str, on_line: Callable[[str], None] | None = None, **request):
         with self._lock:
             self.connect()
             assert self._proc is not None and self._proc.stdin and self._proc.stdout
@@ -240,14 +240,17 @@ class SshHost:
             try:
                 self._proc.stdin.write(json.dumps(request) + "\n")
                 self._proc.stdin.flush()
-                line = self._proc.stdout.readline()
+                reply = self._read_reply()
+                while reply is not None and "ok" not in reply:  # streamed output lines
+                    if on_line:
+                        on_line(reply.get("line", ""))
+                    reply = self._read_reply()
             except (BrokenPipeError, OSError):
-                line = ""
+                reply = None
             self.round_trips += 1
-            if not line:
+            if reply is None:
                 error = self._failure()
                 raise SshError(f"connection to {self.target} lost during {op}: {error}")
-            reply = json.loads(line)
         if reply.get("ok"):
             return reply.get("result")
         kind = {"NotFound": NotFound, "PermissionDenied": PermissionDenied}.get(reply.get("kind"), HostError)
@@ -255,6 +258,11 @@ class SshHost:
         if kind is PermissionDenied:
             message += " (needs root)"
         raise kind(message)
+
+    def _read_reply(self) -> dict | None:
+        assert self._proc is not None and self._proc.stdout
+        line = self._proc.stdout.readline()
+        return json.loads(line) if line else None
 
     def _map_message(self, message: str) -> str:
         root = self._map.root
@@ -266,11 +274,27 @@ class SshHost:
         if not args or any("\x00" in a for a in args):
             raise HostError("empty command or NUL byte in an argument")
         self._invalidate()
-        dirs = [self._map.real(d) for d in self._tool_dirs] + [*self._tool_dirs, "/usr/sbin", "/sbin"]
-        path_env = ":".join(dict.fromkeys(dirs))
-        out = self._call("run", argv=args, timeout=timeout, input=input_text, path_env=path_env)
+        out = self._call("run", argv=args, timeout=timeout, input=input_text, path_env=self._path_env())
         self._invalidate()
         return CommandResult(tuple(args), out["returncode"], out["stdout"], out["stderr"], out["timed_out"])
+
+    def run_stream(self, argv: Sequence[str], on_line: Callable[[str], None] | None = None, *,
+                   timeout: float = 600.0) -> CommandResult:
+        """Like run(), stdout and stderr merged, each line handed to `on_line` as it arrives."""
+        args = [str(a) for a in argv]
+        if not args or any("\x00" in a for a in args):
+            raise HostError("empty command or NUL byte in an argument")
+        self._invalidate()
+        try:
+            out = self._call("run_stream", on_line=on_line, argv=args, timeout=timeout,
+                             path_env=self._path_env())
+        finally:
+            self._invalidate()
+        return CommandResult(tuple(args), out["returncode"], out["stdout"], out["stderr"], out["timed_out"])
+
+    def _path_env(self) -> str:
+        dirs = [self._map.real(d) for d in self._tool_dirs] + [*self._tool_dirs, "/usr/sbin", "/sbin"]
+        return ":".join(dict.fromkeys(dirs))
 
     # ------------------------------------------------------------------ snapshot
     def _invalidate(self) -> None:

@@ -158,3 +158,28 @@ def test_a_full_read_pass_costs_few_round_trips(tmp_path):
         assert remote.round_trips - before == 1  # one snapshot answered all of them
     finally:
         remote.close()
+
+
+@pytest.mark.parametrize("python", _pythons())
+def test_streamed_output_arrives_line_by_line(python, tmp_path):
+    _tree(tmp_path)
+    remote = AgentOverPipe(python, tmp_path)
+    seen: list[str] = []
+    try:
+        result = remote.run_stream(["sh", "-c", "echo one; echo two >&2; exit 3"], seen.append)
+    finally:
+        remote.close()
+    assert seen == ["one", "two"]
+    assert result.returncode == 3 and result.stdout == "one\ntwo\n"
+
+
+def test_connection_lost_mid_session_is_a_clear_error(tmp_path):
+    _tree(tmp_path)
+    remote = AgentOverPipe(sys.executable, tmp_path)
+    try:
+        # the session dies while a command runs (network drop, server reboot, …)
+        with pytest.raises(HostError, match="connection to localhost lost during run"):
+            remote.run(["sh", "-c", "kill -9 $PPID; sleep 1"])
+        assert remote.run(["echo", "back"]).stdout == "back\n"  # the next call reconnects
+    finally:
+        remote.close()
