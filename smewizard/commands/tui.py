@@ -10,10 +10,12 @@ from smewizard.commands.common import (
     EXIT_USAGE,
     add_target_options,
     build_context,
+    close_host,
     error,
     require_hosted,
     require_sme_server,
 )
+from smewizard.steps.base import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ctx = build_context(args)
+    try:
+        return _run(ctx)
+    finally:
+        close_host(ctx)  # an SSH session and its ControlMaster end with the wizard
+
+
+def _run(ctx: Context) -> int:
     require_sme_server(ctx)
     if ctx.only_domains:
         from smewizard.sme.config import SmeConfig
