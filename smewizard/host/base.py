@@ -120,6 +120,10 @@ class Host(Protocol):
 
     def remove(self, path: str) -> None: ...
 
+    def tcp_endpoint(self, host: str, port: int) -> tuple[str, int]:
+        """A local address reaching `host:port` as seen from the server (SMTP tests)."""
+        ...
+
     def is_privileged(self) -> bool:
         """True when the wizard may change the server (root, or owner of a simulated root)."""
         ...

@@ -14,6 +14,7 @@ import base64
 import json
 import re
 import shlex
+import socket
 import subprocess
 import tempfile
 import threading
@@ -157,6 +158,7 @@ class SshHost:
         self._control_dir = tempfile.mkdtemp(prefix="smewizard-ssh-")
         self._snapshot: _Snapshot | None = None
         self._tables: dict[str, NameTable] = {}
+        self._forwards: dict[tuple[str, int], tuple[str, int]] = {}
         self.round_trips = 0
 
     @property
@@ -208,6 +210,34 @@ class SshHost:
             err = ""
         return classify_ssh_failure(err or "", str(self.target))
 
+    def tcp_endpoint(self, host: str, port: int) -> tuple[str, int]:
+        """A local address that reaches `host:port` as seen from the server (e.g. its own
+        SMTP on 127.0.0.1:25): an OpenSSH local forward through the session's ControlMaster."""
+        key = (host, port)
+        if key not in self._forwards:
+            self.connect()
+            local = _free_local_port()
+            spec = f"127.0.0.1:{local}:{ip_address(host)}:{int(port)}"
+            result = subprocess.run(  # noqa: S603 - argv list
+                [*self._control_argv(), "-O", "forward", "-L", spec, "--", self.target.host],
+                capture_output=True, text=True, timeout=30, check=False,
+            )
+            if result.returncode != 0:
+                raise SshError(f"{self.target}: cannot forward to {host}:{port} on the server: "
+                               f"{result.stderr.strip() or 'ssh -O forward failed'}")
+            self._forwards[key] = ("127.0.0.1", local)
+        return self._forwards[key]
+
+    def _control_argv(self) -> list[str]:
+        argv = ["ssh", "-o", f"ControlPath={self._control_dir}/%C"]
+        if self._ssh_config:
+            argv += ["-F", self._ssh_config]
+        if self.target.port:
+            argv += ["-p", str(self.target.port)]
+        if self.target.user:
+            argv += ["-l", self.target.user]
+        return argv
+
     def close(self) -> None:
         with self._lock:
             if self._proc is not None:
@@ -217,11 +247,9 @@ class SshHost:
                 except (OSError, subprocess.TimeoutExpired):
                     self._proc.kill()
                 self._proc = None
+            self._forwards.clear()
             subprocess.run(  # noqa: S603 - stop the ControlMaster we started
-                ["ssh", "-O", "exit", "-o", f"ControlPath={self._control_dir}/%C",
-                 *(["-F", self._ssh_config] if self._ssh_config else []),
-                 *(["-p", str(self.target.port)] if self.target.port else []),
-                 *(["-l", self.target.user] if self.target.user else []), self.target.host],
+                [*self._control_argv(), "-O", "exit", "--", self.target.host],
                 capture_output=True, timeout=10, check=False,
             )
 
@@ -422,6 +450,12 @@ class SshHost:
         if self._call("geteuid") == 0:
             return True
         return bool(self._map.root) and bool(self._call("access", path=self._map.real("/home/e-smith/db")))
+
+
+def _free_local_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _ancestors(path: str) -> list[str]:

@@ -86,3 +86,26 @@ def test_rejected_key_is_explained(sshd, tmp_path):
 def test_bad_host_option_is_a_usage_error(capsys):
     assert main(["check", "--host", "-oProxyCommand=touch /tmp/x"]) == 2
     assert "not a host name" in capsys.readouterr().err
+
+
+def test_tcp_endpoint_reaches_the_servers_own_loopback(sshd, tmp_path):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def greet():
+        conn, _ = server.accept()
+        conn.sendall(b"220 mail.example.com ESMTP\r\n")
+        conn.close()
+
+    threading.Thread(target=greet, daemon=True).start()
+    with SshHost(sshd.target, ssh_config=str(sshd.client_config)) as host:
+        local = host.tcp_endpoint("127.0.0.1", port)
+        assert local[1] != port  # a forward, not the same socket
+        with socket.create_connection(local, timeout=5) as conn:
+            assert conn.recv(100).startswith(b"220 ")
+    server.close()
