@@ -116,3 +116,26 @@ def test_dashboard_snapshot(snap_compare, sim_dns, auth_server):
     result = asyncio.run(run_audit(ctx))
     snapshot = DashboardSnapshot(checklist.build(result.server.domains, result.assessments))
     assert snap_compare(DashboardHarness(snapshot), terminal_size=(130, 24))
+
+
+async def test_many_domains_are_paged_to_what_fits_and_all_reachable(sim_dns):
+    sim, dns = sim_dns("many-domains", size=12)
+    app = SmeWizardApp(Context(host=sim.host(), dns=dns), server_label="test", env={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        dashboard = app.query_one(Dashboard)
+        seen: list[str] = []
+        for _ in range(12):
+            table = app.query_one("#checklist", DataTable)
+            shown = [c.label.plain for c in table.columns.values()][2:-1]
+            assert shown and len(shown) < 12
+            seen += [d for d in shown if d not in seen]
+            if len(seen) == 12:
+                break
+            table.focus()
+            await pilot.press("]")
+            await pilot.pause(0.05)
+        assert seen == list(app.server.domains)
+        assert "of 12 ([ ] for more)" in str(app.query_one("#dashboard-totals").render())
+        await pilot.press("[")
+        assert dashboard.page == len(dashboard.pages()) - 2

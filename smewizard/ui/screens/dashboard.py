@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -32,6 +33,9 @@ CELL_TEXT = {
     Cell.NA: "· n.a.",
 }
 PROBING_TEXT = "… probing"
+FIXED_WIDTH = 38  # item and Guide columns, scrollbar
+SERVER_WIDTH = 11
+CELL_WIDTH = 9  # "? unknown"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,14 @@ class ChecklistTable(DataTable):
 
 
 class Dashboard(Vertical):
+    """Domains beyond what fits the width are on further pages ([ and ]): a DataTable repaints
+    every column of a row on each update, so showing only the columns that fit keeps every
+    repaint short while 50 domains are audited."""
+
+    BINDINGS = [
+        Binding("]", "page(1)", "More domains"),
+        Binding("[", "page(-1)", "Previous domains", show=False),
+    ]
     class OpenStep(Message):
         """The admin chose a cell: show `step` for `domain` (None = all domains)."""
 
@@ -66,6 +78,9 @@ class Dashboard(Vertical):
         self.snapshot = snapshot
         self.add_class("dashboard")
         self._columns: tuple[str, ...] = ()
+        self._shown: dict[tuple[str, str], str] = {}  # (row, column) -> what the cell shows
+        self._styles: dict[str, object] = {}
+        self.page = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Summary checklist (guide): Enter on a cell opens its step for that domain"),
@@ -81,43 +96,82 @@ class Dashboard(Vertical):
 
     # ------------------------------------------------------------ rendering
     def update_snapshot(self, snapshot: DashboardSnapshot) -> None:
-        """Show `snapshot`: cells are updated in place; columns are rebuilt only when the set of
-        domains changed."""
+        """Show `snapshot`: only cells whose value changed are updated (a step's result touches
+        its own rows); columns are rebuilt only when the set of domains changed."""
         self.snapshot = snapshot
         table = self.query_one(ChecklistTable)
-        columns = (*snapshot.checklist.domains, SERVER)
-        if columns != self._columns:
-            self._rebuild(table, columns)
-        else:
-            for item, cells in snapshot.checklist.rows:
-                for value in cells:
-                    table.update_cell(item.key, value.domain or SERVER, self._cell_text(item.step, value.cell))
-        self.query_one("#dashboard-totals", Static).update(Content(self._totals()))
+        self._styles = {name: table.get_component_rich_style(f"checklist--{name}")
+                        for name in ("pass", "warn", "fail", "unknown", "na", "probing")}
+        columns = (*self._page_domains(), SERVER)
+        with self.app.batch_update():
+            if columns != self._columns:
+                self._rebuild(table, columns)
+            else:
+                for item, cells in snapshot.checklist.rows:
+                    for value in cells:
+                        where = (item.key, value.domain or SERVER)
+                        if where[1] not in columns:
+                            continue
+                        shown = self._shown_value(item.step, value.cell)
+                        if self._shown.get(where) != shown:
+                            self._shown[where] = shown
+                            table.update_cell(*where, self._cell_text(shown))
+            self.query_one("#dashboard-totals", Static).update(Content(self._totals()))
 
     def _rebuild(self, table: ChecklistTable, columns: tuple[str, ...]) -> None:
         table.clear(columns=True)
+        self._shown = {}
         table.add_column("Checklist item", key="item")
         table.add_column("Guide", key="part")
         for column in columns:
             table.add_column(column, key=column)
+        wanted = set(columns)
         for item, cells in self.snapshot.checklist.rows:
-            by_column = {(c.domain or SERVER): self._cell_text(item.step, c.cell) for c in cells}
+            by_column = {}
+            for value in cells:
+                if (value.domain or SERVER) not in wanted:
+                    continue
+                shown = self._shown[(item.key, value.domain or SERVER)] = self._shown_value(item.step, value.cell)
+                by_column[value.domain or SERVER] = self._cell_text(shown)
             label = Text(item.short)  # Text: the guide's "[domain]" is not markup
             table.add_row(label, item.part, *(by_column.get(col, "") for col in columns), key=item.key)
         table.fixed_columns = 1
         self._columns = columns
 
-    def _cell_text(self, step: str, cell: Cell) -> Text:
-        if step in self.snapshot.probing:
-            return Text(PROBING_TEXT, style=self._style("probing"))
-        name = "na" if cell is Cell.NA else str(cell)
-        return Text(CELL_TEXT[cell], style=self._style(name))
+    def pages(self) -> list[tuple[int, int]]:
+        """Domains split into (start, end) pages that fit the width, in order."""
+        width = (self.size.width or self.app.size.width) - FIXED_WIDTH - SERVER_WIDTH
+        domains = self.snapshot.checklist.domains
+        out, start, used = [], 0, 0
+        for index, domain in enumerate(domains):
+            need = max(len(domain), CELL_WIDTH) + 2
+            if used + need > width and index > start:
+                out.append((start, index))
+                start, used = index, 0
+            used += need
+        out.append((start, len(domains)))
+        return out
 
-    def _style(self, name: str):
-        try:
-            return self.query_one(ChecklistTable).get_component_rich_style(f"checklist--{name}")
-        except Exception:  # noqa: BLE001 - before the stylesheet applies: unstyled text
-            return ""
+    def _page_domains(self) -> tuple[str, ...]:
+        pages = self.pages()
+        self.page = min(max(self.page, 0), len(pages) - 1)
+        start, end = pages[self.page]
+        return self.snapshot.checklist.domains[start:end]
+
+    def action_page(self, step: int) -> None:
+        self.page += step
+        self.update_snapshot(self.snapshot)
+
+    def on_resize(self) -> None:
+        if self._columns and len(self._columns) - 1 != len(self._page_domains()):
+            self.update_snapshot(self.snapshot)
+
+    def _shown_value(self, step: str, cell: Cell) -> str:
+        return "probing" if step in self.snapshot.probing else ("na" if cell is Cell.NA else str(cell))
+
+    def _cell_text(self, shown: str) -> Text:
+        text = PROBING_TEXT if shown == "probing" else CELL_TEXT[Cell.NA if shown == "na" else Cell(shown)]
+        return Text(text, style=self._styles.get(shown, ""))
 
     def _totals(self) -> str:
         if not self.snapshot.started:
@@ -125,7 +179,12 @@ class Dashboard(Vertical):
         counts = Counter(c.cell for _, cells in self.snapshot.checklist.rows for c in cells)
         parts = [f"{counts[c]} {c}" for c in (Cell.PASS, Cell.WARN, Cell.FAIL, Cell.UNKNOWN, Cell.NA) if counts[c]]
         probing = f" · probing {len(self.snapshot.probing)} step(s)" if self.snapshot.probing else ""
-        return f"{len(self.snapshot.checklist.domains)} domain(s): " + ", ".join(parts) + probing
+        total, shown = len(self.snapshot.checklist.domains), len(self._columns) - 1
+        paging = ""
+        if shown < total:
+            first = self.pages()[self.page][0] + 1
+            paging = f" · domains {first}–{first + shown - 1} of {total} ([ ] for more)"
+        return f"{total} domain(s): " + ", ".join(parts) + probing + paging
 
     @on(DataTable.CellHighlighted, "#checklist")
     def _cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
