@@ -116,29 +116,40 @@ def preview(host: Host, actions: Sequence[Action], access: WriteAccess | None = 
 
 
 def group_preview(items: Sequence[PreviewItem]) -> list[tuple[str, str | None, list[PreviewItem]]]:
-    """Items grouped by (step, domain), keeping the order in which groups first appear."""
-    groups: dict[tuple[str, str | None], list[PreviewItem]] = {}
+    """Consecutive items of the same (step, domain) under one label, in execution order.
+
+    Grouping never reorders: when a step returns to a domain (or to server-wide, e.g. its
+    closing `signal-event email-update`), that label appears again where the command runs, so
+    reading the preview top to bottom is the order the commands run in."""
+    groups: list[tuple[str, str | None, list[PreviewItem]]] = []
     for item in items:
-        groups.setdefault((item.step, item.domain), []).append(item)
-    return [(step, domain, group) for (step, domain), group in groups.items()]
+        if groups and groups[-1][:2] == (item.step, item.domain):
+            groups[-1][2].append(item)
+        else:
+            groups.append((item.step, item.domain, [item]))
+    return groups
 
 
 def format_preview(items: Sequence[PreviewItem], *, dry_run: bool = False) -> str:
-    """The preview as text: per step and domain, each command with its from → to."""
+    """The preview as text, numbered in execution order and labelled by step and domain, each
+    command with its from → to."""
     if not items:
         return "Nothing to change.\n"
     lines = []
     if dry_run:
         lines.append("DRY RUN: these commands are shown, nothing is changed.")
+    lines.append("In the order they run:")
+    number = 0
     for step, domain, group in group_preview(items):
         lines.append(f"[{step or 'server'}] {domain or 'server-wide'}")
         for item in group:
+            number += 1
             flags = []
             if item.needs_root:
                 flags.append(NEEDS_ROOT)
             if not item.undoable:
                 flags.append("undo restores its db changes only")
-            lines.append(f"  {item.action.summary()}" + (f"  ({', '.join(flags)})" if flags else ""))
+            lines.append(f"  {number}. {item.action.summary()}" + (f"  ({', '.join(flags)})" if flags else ""))
             if item.target is not None or item.current is not None:
                 now = item.current if item.current is not None else "(not set)"
                 lines.append(f"    from: {now}")

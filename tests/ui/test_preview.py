@@ -177,3 +177,24 @@ async def test_apply_progress_shows_each_action_and_can_stay_open(sim_root):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ApplyProgress)
+
+
+async def test_preview_lists_the_demo_dkim_commands_in_the_order_they_run(sim_dns):
+    import asyncio
+
+    from smewizard.engine import run_audit
+    from smewizard.steps.base import Context
+
+    sim, dns = sim_dns("demo")
+    result = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: asyncio.run(run_audit(Context(host=sim.host(), dns=dns), ["dkim"])))
+    actions = result.assessments["dkim"].actions
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(PreviewApply("DKIM", preview(sim.host(), actions)))
+        await pilot.pause()
+        shown = [str(w.render()).splitlines()[0] for w in app.screen.query(".command")]
+    ran: list[str] = []
+    assert apply_actions(sim.host(), actions, on_progress=lambda i, n, a: ran.append(a.summary())).ok
+    assert shown == [f"{n}. {summary}" for n, summary in enumerate(ran, start=1)]
+    assert ran[-1].startswith("Check the qpsmtpd links") and any("email-update" in s for s in ran)

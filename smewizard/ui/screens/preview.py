@@ -1,6 +1,7 @@
-"""Safe-apply screens: the preview/confirm modal (commands grouped by step and domain, each
-with from → to), the Undo screen (runs recorded on the server, undo one with its own preview
-and streamed progress), and the start-up notice about an interrupted run.
+"""Safe-apply screens: the preview/confirm modal (commands numbered in execution order,
+labelled by step and domain, each with from → to), the Undo screen (runs recorded on the
+server, undo one with its own preview and streamed progress), and the start-up notice about an
+interrupted run.
 
 The screens do no I/O on the event loop: reading runs, computing an undo plan and undoing run
 in thread workers. See docs/safe-apply.md.
@@ -26,11 +27,12 @@ from smewizard.readonly import NEEDS_ROOT, WriteAccess, rerun_hint, write_access
 from smewizard.ui.screens.confirm import ConfirmApply
 
 
-def item_lines(item: PreviewItem) -> list[str]:
+def item_lines(item: PreviewItem, number: int | None = None) -> list[str]:
     flags = [NEEDS_ROOT] if item.needs_root else []
     if not item.undoable:
         flags.append("undo restores its db changes only")
-    lines = [item.action.summary() + (f"  ({', '.join(flags)})" if flags else "")]
+    prefix = f"{number}. " if number is not None else ""
+    lines = [prefix + item.action.summary() + (f"  ({', '.join(flags)})" if flags else "")]
     if item.current is not None or item.target is not None:
         lines.append(f"  {item.current if item.current is not None else '(not set)'} → "
                      f"{item.target if item.target is not None else '(unchanged)'}")
@@ -43,7 +45,8 @@ def runnable(items: Sequence[PreviewItem], dry_run: bool) -> bool:
 
 
 class PreviewApply(ConfirmApply):
-    """ConfirmApply with the commands grouped by step and domain, and what each changes from →
+    """ConfirmApply with the commands numbered in the order they run, runs of one step and
+    domain under a label (a label repeats rather than reorder), and what each changes from →
     to. In a dry run, or without write access, there is no Apply button: it only shows."""
 
     def __init__(
@@ -63,17 +66,19 @@ class PreviewApply(ConfirmApply):
     def compose(self) -> ComposeResult:
         can_apply = runnable(self.items, self.dry_run)
         with Vertical(id="confirm-dialog", classes="preview-dialog"):
-            yield Static(Content(f"{self.step_title}: {'these commands would run' if not can_apply else 'run these commands on the server?'}"),
+            yield Static(Content(f"{self.step_title}: {'these commands would run, in this order' if not can_apply else 'run these commands on the server, in this order?'}"),
                          id="confirm-title")
             if self.dry_run:
                 yield Static("Dry run: the commands are shown, nothing will be changed.", classes="preview-banner")
             if self.access is not None and not self.access.allowed:
                 yield Static(Content(self.access.message), classes="preview-banner -needs-root")
             with VerticalScroll(id="confirm-commands"):
+                number = 0
                 for step, domain, group in group_preview(self.items):
                     yield Static(Content(f"{step or 'server'} · {domain or 'server-wide'}"), classes="preview-group")
                     for item in group:
-                        yield Static(Content("\n".join(item_lines(item))), classes="command")
+                        number += 1
+                        yield Static(Content("\n".join(item_lines(item, number))), classes="command")
             with Horizontal(classes="buttons"):
                 if can_apply:
                     yield Button("Apply (y)", id="confirm-apply", variant="warning")
