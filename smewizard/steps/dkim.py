@@ -68,12 +68,14 @@ class LinkFacts:
     private_resolved: str | None
     selector_raw: bytes | None  # the selector as the plugin would read it through the link
     private_readable_by_qpsmtpd: bool
+    denied: str = ""  # why we could not follow them (the wizard is not root)
 
 
 @dataclass(frozen=True)
 class WrongLocation:
     path: str  # e.g. /etc/qpsmtpd/dkim/example.com
     private_name: str | None  # `private` (upstream layout) or `default` (SME's), None: no key
+    denied: str = ""  # we could not look inside: it may hold a key
 
     @property
     def has_private(self) -> bool:
@@ -98,6 +100,7 @@ class Source(enum.StrEnum):
     DOMAIN = "domain"  # dkim_keys/<domain>
     DEFAULT = "default"  # dkim_keys/default fallback
     NONE = "none"
+    UNKNOWN = "unknown"  # the wizard may not look (not root)
 
 
 class PluginOutcome(enum.StrEnum):
@@ -107,6 +110,7 @@ class PluginOutcome(enum.StrEnum):
     SKIP = "skip"  # "dkim: skip, DKIM not configured for <domain>"
     KEY_ERROR = "key-error"  # "dkim: error, unable to read dkim key from …/private"
     BAD_SELECTOR = "bad-selector"  # signs, but with a selector no DNS record can match
+    UNKNOWN = "unknown"  # the wizard may not read the links (not root)
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,21 @@ class DomainDkim:
     def source(self) -> Source:
         if self.own.exists:
             return Source.DOMAIN
+        if self.own.denied:
+            return Source.UNKNOWN
         if self.default is not None and self.default.exists:
             return Source.DEFAULT
+        if self.default is not None and self.default.denied:
+            return Source.UNKNOWN
         return Source.NONE
+
+    @property
+    def denials(self) -> tuple[str, ...]:
+        """Why parts of this domain's key setup could not be inspected (empty as root)."""
+        found = [self.own.denied, self.links.denied, *(w.denied for w in self.wrong)]
+        if self.source is not Source.DOMAIN and self.default is not None:
+            found.append(self.default.denied)
+        return tuple(dict.fromkeys(x for x in found if x))
 
     @property
     def active(self) -> KeyDirFacts | None:
@@ -206,20 +222,31 @@ def readable_by(stat: FileStat | None, user: str) -> bool:
 
 def read_links(host: Host, domain: str) -> LinkFacts:
     base = mk.link_dir(domain)
+    try:
+        return _read_links(host, base)
+    except PermissionDenied as exc:
+        return LinkFacts(base, None, None, None, None, None, None, False, denied=str(exc))
+
+
+def _read_links(host: Host, base: str) -> LinkFacts:
+    """Raises PermissionDenied when any link or its target cannot be inspected: a link we may
+    not follow is unknown, not missing."""
     sel_link, key_link = f"{base}/{mk.LINK_SELECTOR}", f"{base}/{mk.LINK_PRIVATE}"
-    dir_stat = _safe_stat(host, base)
-    sel_stat = _safe_stat(host, sel_link) if dir_stat else None
-    key_stat = _safe_stat(host, key_link) if dir_stat else None
+    dir_stat = host.stat(base)
+    sel_stat = host.stat(sel_link) if dir_stat else None
+    key_stat = host.stat(key_link) if dir_stat else None
     sel_resolved = host.resolve(sel_link) if sel_stat else None
     key_resolved = host.resolve(key_link) if key_stat else None
     selector_raw = None
     if sel_resolved:
         try:
             selector_raw = host.read_bytes(sel_resolved, limit=SELECTOR_READ_LIMIT)
+        except PermissionDenied:
+            raise
         except HostError:
             selector_raw = None
-    key_target = _safe_stat(host, key_resolved) if key_resolved else None
-    key_folder = _safe_stat(host, key_resolved.rsplit("/", 1)[0] or "/") if key_resolved else None
+    key_target = host.stat(key_resolved) if key_resolved else None
+    key_folder = host.stat(key_resolved.rsplit("/", 1)[0] or "/") if key_resolved else None
     return LinkFacts(
         base, dir_stat, sel_stat, key_stat, sel_resolved, key_resolved, selector_raw,
         readable_by(key_target, mk.KEY_OWNER) and traversable_by(key_folder, mk.KEY_OWNER),
@@ -244,11 +271,18 @@ def find_wrong_locations(host: Host, domain: str, smtpd_home: str | None) -> tup
     found = []
     for root in roots:
         path = f"{root}/{domain}"
-        st = _safe_stat(host, path)
-        if st is not None and st.is_dir:
+        try:
+            st = host.stat(path)
+            if st is None or not st.is_dir:
+                continue
             private_name = next(
                 (n for n in (mk.LINK_PRIVATE, mk.PRIVATE_FILE)
-                 if _safe_stat(host, f"{path}/{n}") is not None), None)
+                 if host.stat(f"{path}/{n}") is not None), None)
+        except PermissionDenied as exc:
+            found.append(WrongLocation(path, None, denied=str(exc)))
+        except HostError:
+            continue
+        else:
             found.append(WrongLocation(path, private_name))
     return tuple(found)
 
@@ -361,6 +395,8 @@ def predict(d: DomainDkim) -> PluginOutcome:
     """What the real qpsmtpd dkim plugin will do for relayed mail from `d.domain`, judged from
     the files it opens (config/dkim/<domain>/{selector,private}), like the plugin does."""
     links = d.links
+    if links.denied:
+        return PluginOutcome.UNKNOWN
     if links.dir_stat is None:
         return PluginOutcome.SKIP
     if links.private_resolved is None or not links.private_readable_by_qpsmtpd:
@@ -374,6 +410,10 @@ def predict(d: DomainDkim) -> PluginOutcome:
 def _f(code: str, status: Status, message: str, explanation: str, domain: str | None) -> Finding:
     return Finding(code, status, message, explanation, PART, domain)
 
+
+ROOT_HINT = ("Re-run the wizard as root (`sudo smewizard …`) to inspect it; until then nothing "
+             "is proposed for this domain's key, because a key the wizard cannot see may be "
+             "the one whose record is already published.")
 
 SKIP_CAUSE = ("qpsmtpd logs `dkim: skip, DKIM not configured for {domain}` and sends the "
               "mail unsigned.")
@@ -454,7 +494,10 @@ def assess_domain(d: DomainDkim, facts: DkimFacts) -> DomainResult:
     add = out.findings.append
     active = d.active
     for wrong in d.wrong:
-        if d.own.exists or not wrong.has_private:
+        if wrong.denied:
+            add(_f("DKIM026", Status.UNKNOWN, f"Cannot look inside the old DKIM folder {wrong.path}",
+                   f"{wrong.denied}. It may hold this domain's key. " + ROOT_HINT, dom))
+        elif d.own.exists or not wrong.has_private:
             add(_f("DKIM018", Status.INFO,
                    f"Old DKIM files in {wrong.path} are not used",
                    f"SME v10 reads keys only from {mk.KEYS_DIR}/<domain>/ (guide Part 2). The "
@@ -473,11 +516,14 @@ def assess_domain(d: DomainDkim, facts: DkimFacts) -> DomainResult:
             active = None  # the migration provides the key; do not also propose a new one
     if any(a for a in out.actions if isinstance(a, acts.MigrateDkimKeys)):
         return out
+    if d.links.denied:
+        add(_f("DKIM026", Status.UNKNOWN, f"Cannot inspect the template links in {d.links.path}",
+               f"{d.links.denied}. What qpsmtpd will sign with is unknown. " + ROOT_HINT, dom))
     if active is None:
-        if any(denied for denied in (d.own.denied, facts.default.denied)):
-            add(_f("DKIM026", Status.UNKNOWN, f"Cannot inspect the DKIM keys for {dom}",
-                   f"{d.own.denied or facts.default.denied}. Run the wizard as root to check keys.",
-                   dom))
+        if d.source is Source.UNKNOWN or d.denials:
+            if d.source is Source.UNKNOWN:
+                add(_f("DKIM026", Status.UNKNOWN, f"Cannot inspect the DKIM keys for {dom}",
+                       f"{d.own.denied or facts.default.denied}. " + ROOT_HINT, dom))
             return out
         add(_f("DKIM001", Status.FAIL,
                f"No DKIM key for {dom}: neither {mk.key_dir(dom)}/ nor {mk.key_dir('default')}/",
@@ -514,7 +560,7 @@ def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResul
     where = k.path
     if k.denied:
         add(_f("DKIM026", Status.UNKNOWN, f"Cannot read the DKIM files in {where}",
-               f"{k.denied}. Run the wizard as root to check the key.", dom))
+               f"{k.denied}. " + ROOT_HINT, dom))
         return
     check = k.selector
     if check is None:
@@ -617,7 +663,7 @@ def _assess_links(d: DomainDkim, facts: DkimFacts, out: DomainResult) -> None:
     add = out.findings.append
     dom, links = d.domain, d.links
     active = d.active
-    if active is None:
+    if active is None or links.denied:
         return
     want_sel, want_key = expected_link_targets(active.path)
     if links.dir_stat is not None and links.dir_stat.is_symlink:

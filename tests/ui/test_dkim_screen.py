@@ -169,3 +169,37 @@ async def test_start_rotation_from_the_screen_shows_the_stages_in_order(dkim_app
         assert text.index("✓ 1. Generate") < text.index("→ 2. Publish") < text.index("4. Switch")
         assert "will sign" in text  # the old key keeps signing meanwhile
         assert any(r.name == "nov2026._domainkey.example.com" for r in app.assessments["dkim"].records)
+
+
+def test_folders_the_wizard_may_not_read_are_unknown_and_offer_no_key(sim_dns):
+    """As non-root the old folder and the links cannot be inspected: the panel says so and offers
+    neither a selector nor a Generate button (a hidden key may already be published)."""
+    from dataclasses import replace
+
+    from smewizard.steps import dkim as dkim_step
+
+    snap = dkim_snapshot(sim_dns)
+    domains = []
+    for d in snap.facts.domains:
+        if d.domain == "example.com":
+            denied = tuple(replace(w, private_name=None, denied=f"cannot inspect {w.path}/default")
+                           for w in d.wrong)
+            d = replace(d, wrong=denied,
+                        links=replace(d.links, denied="cannot inspect links: Permission denied"))
+        domains.append(d)
+    facts = replace(snap.facts, domains=tuple(domains))
+    snap = replace(snap, facts=facts, assessment=dkim_step.assess(facts))
+    app = StepViewHarness(snap)
+
+    async def shown() -> tuple[str, bool, bool, bool]:
+        async with app.run_test(size=(120, 90)) as pilot:
+            await pilot.pause()
+            return (screen_text(app), bool(app.query("#dkim-selector-0")),
+                    bool(app.query("#dkim-generate-0")), bool(app.query("#dkim-generate-2")))
+
+    text, selector0, generate0, generate_shop = asyncio.run(shown())
+    assert "/etc/qpsmtpd/dkim/example.com cannot be inspected (re-run as root)" in text
+    assert "links: cannot be inspected" in text and "signing unknown" in text
+    assert "no key can be proposed until the wizard runs as root" in text
+    assert not selector0 and not generate0
+    assert generate_shop  # shop.example.net really has no key: still offered

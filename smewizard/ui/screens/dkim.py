@@ -26,6 +26,8 @@ OUTCOME_TEXT = {
     step.PluginOutcome.KEY_ERROR: ("will NOT sign: `error, unable to read dkim key`", Status.FAIL),
     step.PluginOutcome.BAD_SELECTOR: ("signs with a broken selector: no record can match",
                                       Status.FAIL),
+    step.PluginOutcome.UNKNOWN: ("signing unknown: the links cannot be read (re-run as root)",
+                                 Status.UNKNOWN),
 }
 
 PROOF_TEXT = {
@@ -72,6 +74,8 @@ def _selector_text(k: step.KeyDirFacts) -> tuple[str, Status]:
 
 def _links_text(d: step.DomainDkim) -> tuple[str, Status]:
     links = d.links
+    if links.denied:
+        return f"links: cannot be inspected ({links.denied})", Status.UNKNOWN
     if links.dir_stat is None:
         return f"links: none in {mk.LINKS_DIR}/ (email-update not run since keys changed)", Status.FAIL
     if d.active is not None:
@@ -107,6 +111,7 @@ class StatePanel(Vertical):
             step.Source.DOMAIN: f"per-domain key {d.own.path}/",
             step.Source.DEFAULT: f"server-wide default key {facts.default.path}/ (fallback)",
             step.Source.NONE: "no key (neither a per-domain folder nor default/)",
+            step.Source.UNKNOWN: "key folders cannot be inspected (re-run as root)",
         }[d.source]
         yield Static(Content(f"{d.domain}: {source_text}"),
                      classes="dkim-domain" + (" -fail" if d.source is step.Source.NONE else ""))
@@ -116,7 +121,11 @@ class StatePanel(Vertical):
             yield _row(*_key_text(active))
         yield _row(*_links_text(d))
         for wrong in d.wrong:
-            yield _row(f"old key folder: {wrong.path} (not read by SME v10)", Status.WARN)
+            if wrong.denied:
+                yield _row(f"old key folder: {wrong.path} cannot be inspected (re-run as root)",
+                           Status.UNKNOWN)
+            else:
+                yield _row(f"old key folder: {wrong.path} (not read by SME v10)", Status.WARN)
         text, status = OUTCOME_TEXT[step.predict(d)]
         yield _row(f"qpsmtpd {text}", status)
         yield from self._compose_published(d)
@@ -171,7 +180,8 @@ class StatePanel(Vertical):
                        classes="state-row dkim-stage")
 
     def _compose_controls(self, index: int, d: step.DomainDkim, facts: step.DkimFacts) -> ComposeResult:
-        if d.active is not None and d.active.denied:
+        if d.denials:
+            yield _row("no key can be proposed until the wizard runs as root", Status.UNKNOWN)
             return
         if d.source is step.Source.NONE and any(w.has_private for w in d.wrong):
             yield _row("the proposed change copies the old key (no new key needed: the "
