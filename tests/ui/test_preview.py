@@ -198,3 +198,47 @@ async def test_preview_lists_the_demo_dkim_commands_in_the_order_they_run(sim_dn
     assert apply_actions(sim.host(), actions, on_progress=lambda i, n, a: ran.append(a.summary())).ok
     assert shown == [f"{n}. {summary}" for n, summary in enumerate(ran, start=1)]
     assert ran[-1].startswith("Check the qpsmtpd links") and any("email-update" in s for s in ran)
+
+
+async def test_long_preview_scrolls_at_80x24_with_a_hint_and_the_buttons_on_screen(sim_dns):
+    import asyncio
+
+    from smewizard.engine import run_audit
+    from smewizard.steps.base import Context
+    from smewizard.ui.app import stylesheets
+
+    class Styled(Host):
+        CSS_PATH = stylesheets()
+
+    sim, dns = sim_dns("demo")
+    result = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: asyncio.run(run_audit(Context(host=sim.host(), dns=dns), ["dkim"])))
+    app = Styled()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.show(PreviewApply("DKIM", preview(sim.host(), result.assessments["dkim"].actions)))
+        await pilot.pause()
+        commands = app.screen.query_one("#confirm-commands")
+        hint = app.screen.query_one("#confirm-more", Static)
+        await until(pilot, lambda: "more commands below" in str(hint.render()), "the 'more below' hint")
+        assert commands.max_scroll_y > 0 and commands.scroll_y == 0
+        for button in ("#confirm-apply", "#confirm-cancel"):
+            region = app.screen.query_one(button).region
+            assert region.height > 0 and region.bottom <= 24, f"{button} off screen: {region}"
+        assert hint.region.height == 1 and hint.region.bottom <= app.screen.query_one("#confirm-apply").region.y
+
+        await pilot.press("pagedown")
+        await until(pilot, lambda: commands.scroll_y > 1, "PageDown scrolled the list")
+        await until(pilot, lambda: "above" in str(hint.render()), "the 'above' hint")
+        await pilot.press("end")
+        await until(pilot, lambda: commands.scroll_y == commands.max_scroll_y, "End reached the last command")
+        assert "below" not in str(hint.render())
+        await pilot.press("home")
+        await until(pilot, lambda: commands.scroll_y == 0, "Home back to the top")
+        await pilot.press("down")
+        await until(pilot, lambda: commands.scroll_y == 1, "↓ scrolled one line")
+        await pilot.press("up")
+        await until(pilot, lambda: commands.scroll_y == 0, "↑ scrolled back")
+        assert app.screen.focused is app.screen.query_one("#confirm-cancel")  # safe default kept
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.result is True

@@ -1,4 +1,8 @@
-"""Confirmation before changing the server: every command, with current → new value."""
+"""Confirmation before changing the server: every command, with current → new value.
+
+The command list scrolls inside the dialog (PageUp/PageDown, ↑/↓, Home/End work while the
+buttons keep the focus) and a line under it says how many commands are above or below, so the
+Apply/Cancel buttons stay on screen at 80×24 and nothing is hidden without a hint."""
 
 from __future__ import annotations
 
@@ -30,12 +34,28 @@ def preview_lines(item: PreviewItem) -> list[str]:
     return lines
 
 
+def more_hint(above: int, below: int) -> str:
+    """What the line under the command list says while the list is taller than the dialog."""
+    parts = []
+    if above:
+        parts.append(f"▲ {above} above (PgUp/↑)")
+    if below:
+        parts.append(f"▼ {below} more {'command' if below == 1 else 'commands'} below (PgDn/↓)")
+    return " · ".join(parts) if parts else "End of the list (PgUp/↑ to go back)"
+
+
 class ConfirmApply(ModalScreen[bool]):
     """Dismisses with True to apply, False to cancel."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("y", "confirm", "Apply"),
+        Binding("pagedown", "scroll_commands('page_down')", "Scroll", show=False),
+        Binding("pageup", "scroll_commands('page_up')", "Scroll", show=False),
+        Binding("down", "scroll_commands('down')", "Scroll", show=False),
+        Binding("up", "scroll_commands('up')", "Scroll", show=False),
+        Binding("home", "scroll_commands('home')", "Scroll", show=False),
+        Binding("end", "scroll_commands('end')", "Scroll", show=False),
     ]
 
     def __init__(self, step_title: str, items: Sequence[PreviewItem], *, dry_run: bool = False) -> None:
@@ -55,6 +75,7 @@ class ConfirmApply(ModalScreen[bool]):
             with VerticalScroll(id="confirm-commands"):
                 for item in self.items:
                     yield Static(Content("\n".join(preview_lines(item))), classes="command")
+            yield Static(id="confirm-more")
             with Horizontal(classes="buttons"):
                 label = "Dry run (y)" if self.dry_run else "Apply (y)"
                 yield Button(label, id="confirm-apply", variant="warning")
@@ -62,6 +83,31 @@ class ConfirmApply(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-cancel", Button).focus()
+        commands = self.query_one("#confirm-commands", VerticalScroll)
+        self.watch(commands, "scroll_y", self._update_more_hint, init=False)
+        self.watch(commands, "virtual_size", self._update_more_hint, init=False)
+        self.call_after_refresh(self._update_more_hint)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._update_more_hint)
+
+    def action_scroll_commands(self, how: str) -> None:
+        commands = self.query_one("#confirm-commands", VerticalScroll)
+        getattr(commands, f"scroll_{how}")(animate=False)
+
+    def _update_more_hint(self) -> None:
+        """Count the commands wholly or partly out of view above and below the list."""
+        commands = self.query_one("#confirm-commands", VerticalScroll)
+        hint = self.query_one("#confirm-more", Static)
+        hint.display = commands.max_scroll_y > 0
+        if not hint.display:
+            return
+        top = round(commands.scroll_y)
+        bottom = top + commands.scrollable_content_region.height
+        regions = [w.virtual_region for w in commands.query(".command")]
+        above = sum(1 for r in regions if r.y < top)
+        below = sum(1 for r in regions if r.bottom > bottom)
+        hint.update(more_hint(above, below))
 
     @on(Button.Pressed, "#confirm-apply")
     def action_confirm(self) -> None:

@@ -79,6 +79,7 @@ class PreviewApply(ConfirmApply):
                     for item in group:
                         number += 1
                         yield Static(Content("\n".join(item_lines(item, number))), classes="command")
+            yield Static(id="confirm-more")
             with Horizontal(classes="buttons"):
                 if can_apply:
                     yield Button("Apply (y)", id="confirm-apply", variant="warning")
