@@ -203,3 +203,23 @@ def test_folders_the_wizard_may_not_read_are_unknown_and_offer_no_key(sim_dns):
     assert "no key can be proposed until the wizard runs as root" in text
     assert not selector0 and not generate0
     assert generate_shop  # shop.example.net really has no key: still offered
+
+
+def _panel_text(snap: StepSnapshot) -> str:
+    app = StepViewHarness(snap)
+
+    async def shown() -> str:
+        async with app.run_test(size=(120, 90)) as pilot:
+            await pilot.pause()
+            return screen_text(app)
+
+    return asyncio.run(shown())
+
+
+def test_domain_without_a_key_does_not_blame_email_update_for_missing_links(sim_dns):
+    text = _panel_text(dkim_snapshot(sim_dns))
+    org = text[text.index("example.org: per-domain key"):text.index("shop.example.net: no key")]
+    shop = text[text.index("shop.example.net: no key"):]
+    assert "email-update not run since keys changed" in org  # key present, links missing
+    assert "not run since keys changed" not in shop.split("qpsmtpd will")[0]
+    assert "links: none yet: email-update creates them once a key exists" in shop

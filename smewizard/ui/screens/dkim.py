@@ -76,6 +76,8 @@ def _links_text(d: step.DomainDkim) -> tuple[str, Status]:
     links = d.links
     if links.denied:
         return f"links: cannot be inspected ({links.denied})", Status.UNKNOWN
+    if links.dir_stat is None and d.active is None:
+        return "links: none yet: email-update creates them once a key exists", Status.INFO
     if links.dir_stat is None:
         return f"links: none in {mk.LINKS_DIR}/ (email-update not run since keys changed)", Status.FAIL
     if d.active is not None:
