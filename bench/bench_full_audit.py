@@ -55,11 +55,16 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "spf_valid": valid}))
 """
 
 
-async def one_audit(sim, server: AuthServer) -> tuple[float, object]:
+async def one_audit(sim, server: AuthServer, only=None) -> tuple[float, object]:
     ctx = Context(host=sim.host(), dns=Dns([server.address], timeout=2.0))
     t0 = time.perf_counter()
-    result = await run_audit(ctx)
+    result = await run_audit(ctx, only)
     return time.perf_counter() - t0, result
+
+
+def subset(sim, server: AuthServer, runs: int) -> float:
+    """Our SPF+DMARC steps only: the same subset checkdmarc checks."""
+    return min(asyncio.run(one_audit(sim, server, ["spf", "dmarc"]))[0] for _ in range(runs))
 
 
 def ours(sim, server: AuthServer, runs: int) -> list[float]:
@@ -145,11 +150,15 @@ def main() -> int:
             best, median = min(times), statistics.median(times)
             print(f"smewizard: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms over {len(times)} runs "
                   f"(goal <= 1000 ms: {'met' if best <= 1 else 'NOT met'})")
+            ours_subset = subset(sim, server, args.runs)
+            print(f"smewizard SPF+DMARC steps only: best {ours_subset * 1000:.0f} ms")
             other = checkdmarc_time(server, sim.domains)
             if other is not None:
                 ratio = other / best
                 print(f"checkdmarc (SPF+DMARC only): {other * 1000:.0f} ms")
-                print(f"ratio checkdmarc/smewizard: {ratio:.1f}x (goal >= 10x: {'met' if ratio >= 10 else 'NOT met'})")
+                print(f"ratio checkdmarc / smewizard full audit: {ratio:.1f}x "
+                      f"(goal >= 10x: {'met' if ratio >= 10 else 'NOT met'}); "
+                      f"checkdmarc / smewizard SPF+DMARC: {other / ours_subset:.1f}x")
             if not args.no_ui:
                 for label, (stall, elapsed) in ui_stall(sim, server).items():
                     print(f"UI, {label}: longest event-loop stall while the dashboard audits {len(sim.domains)} "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Log, Static, TextArea
@@ -125,6 +126,11 @@ def run_live_test(app, state: LiveTest, sender: str, recipient: str, host: str, 
 
 class View(StepView):
     """The generic Test & logs view with the live test and the header explainer added."""
+
+    BINDINGS = [Binding("t", "send_test", "Send test")]
+
+    def action_send_test(self) -> None:
+        self.start_live_test()
 
     def on_mount(self) -> None:
         self.live.view = self
