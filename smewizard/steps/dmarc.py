@@ -254,6 +254,25 @@ WHY_T_FLAG = (
 )
 
 
+def reports_note(facts: DmarcFacts, domain: str) -> str:
+    """Why the state panel has no aggregate reports to show for `domain`, in one sentence."""
+    unreadable = [p for p in facts.ingest.problems
+                  if facts.maildir and p.source.startswith(facts.maildir.rstrip("/") + "/")
+                  and p.message.startswith("cannot list")]
+    if facts.maildir is None:
+        if facts.pseudonym_target is None:
+            return (f"No aggregate reports for {domain} yet: there is no {PSEUDONYM} pseudonym "
+                    "(or other mailbox on this server) to receive them.")
+        return (f"No aggregate reports for {domain} yet: the {PSEUDONYM} pseudonym delivers to "
+                "no account.")
+    whose = (f"the {PSEUDONYM} mailbox ({facts.pseudonym_target}), {facts.maildir}"
+             if facts.maildir == maildir_of(facts.pseudonym_target) else facts.maildir)
+    if unreadable:
+        return (f"Aggregate reports for {domain} could not be read: cannot list {whose} "
+                f"({unreadable[0].message.removeprefix('cannot list the mailbox: ')}).")
+    return f"No aggregate reports for {domain} in {whose} yet."
+
+
 def assess_domain(d: DomainDmarc, facts: DmarcFacts):
     dom = d.domain
     findings: list[Finding] = []

@@ -140,3 +140,29 @@ async def test_a_failed_parent_lookup_is_unknown_and_says_what_is_known(sim_dns,
     auth_server.set_failure("_dmarc.com", "servfail")  # the TLD may fail: treated as nothing there
     _, a = await audit(sim, dns)
     assert "DMARC001" in codes(a, "example.com")
+
+
+async def test_why_no_reports_are_shown_reads_right_in_each_case(sim_dns):
+    from smewizard.steps.dmarc import reports_note
+
+    sim, dns = sim_dns("demo")  # no dmarc-feedback pseudonym, no rua on this server
+    facts, _ = await audit(sim, dns)
+    assert reports_note(facts, "example.com") == (
+        "No aggregate reports for example.com yet: there is no dmarc-feedback pseudonym "
+        "(or other mailbox on this server) to receive them.")
+
+    sim, dns = sim_dns("good")  # dmarc-feedback → admin, no report delivered yet
+    facts, _ = await audit(sim, dns)
+    assert reports_note(facts, "example.com") == (
+        "No aggregate reports for example.com in the dmarc-feedback mailbox (admin), "
+        "/home/e-smith/Maildir yet.")
+
+    new = sim.root / "home/e-smith/Maildir/new"
+    if new.is_dir():
+        new.rmdir()
+    new.parent.mkdir(parents=True, exist_ok=True)
+    new.write_text("not a folder")  # listing it fails, as a mailbox we may not read does
+    facts, _ = await audit(sim, dns)
+    note = reports_note(facts, "example.com")
+    assert note.startswith("Aggregate reports for example.com could not be read: cannot list the "
+                           "dmarc-feedback mailbox (admin), /home/e-smith/Maildir (")

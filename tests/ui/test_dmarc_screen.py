@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -66,3 +67,24 @@ def test_dmarc_screen_snapshot(snap_compare, sim_dns, auth_server):
     deliver(sim)
     app = StepViewHarness(probe_snapshot(Context(host=sim.host(), dns=dns, now=NOW), "dmarc", "example.com"))
     assert snap_compare(app, terminal_size=(120, 70))
+
+
+async def panel_rows(sim_dns, auth_server, txt: dict[str, list[str]]) -> list[str]:
+    """The demo's DMARC panel rows (all domains) with extra TXT records published."""
+    sim, _ = sim_dns("demo")
+    dns = Dns([auth_server.address], timeout=5.0)
+    for name, values in txt.items():
+        auth_server.set_txt(name, values)
+    snapshot = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: probe_snapshot(Context(host=sim.host(), dns=dns, now=NOW), "dmarc", None))
+    app = StepViewHarness(snapshot)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await until(pilot, lambda: app.query(".dmarc-panel"), "the DMARC panel")
+        return [str(s.render()) for s in app.query_one(".dmarc-panel").query("Static")]
+
+
+async def test_panel_says_why_there_are_no_reports(sim_dns, auth_server):
+    text = "\n".join(await panel_rows(sim_dns, auth_server, {}))
+    assert ("No aggregate reports for example.com yet: there is no dmarc-feedback pseudonym "
+            "(or other mailbox on this server) to receive them.") in text
+    assert " in no " not in text

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from smewizard.dmarc.ramp import STAGE_LABEL
 from smewizard.dmarc.summary import sparkline
+from smewizard.steps.dmarc import reports_note
 from smewizard.ui.snapshot import StepSnapshot
 
 T_FLAG_NOTE = ("DMARC t=y = policy testing (receivers apply one step less). "
@@ -41,8 +42,7 @@ class StatePanel(Vertical):
             if summary is not None:
                 yield from self._reports(name, summary)
             else:
-                where = facts.maildir or "no dmarc-feedback pseudonym yet"
-                yield Static(Content(f"No aggregate reports for {name} in {where}"), classes="state-row -info")
+                yield Static(Content(reports_note(facts, name)), classes="state-row -info")
         if facts.ingest.problems:
             yield Static(Content(f"{len(facts.ingest.problems)} report file(s) could not be read "
                                  "(see finding DMARC030)"), classes="state-row -warn")
