@@ -32,6 +32,24 @@ KNOWN_TAGS = ("v", "p", "sp", "np", "psd", "t", "adkim", "aspf", "rua", "ruf", "
 MAX_TREE_WALK_LABELS = 8  # RFC 9989 4.10: start at most 8 labels deep, then one label at a time
 
 
+SHOWN_VALUE_CHARS = 40  # a value quoted in a one-line message is cut here
+
+
+def shorten(text: str, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """`text` if short, else its start, an ellipsis and its full length: a value published in
+    DNS can be thousands of characters, and a finding's message must stay one readable line."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def quoted(value: str, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """`value` quoted for a message, shortened like `shorten`."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value):,} characters)"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a record; `fatal` problems make receivers discard the record."""
@@ -128,11 +146,11 @@ def parse_record(text: str) -> ParseResult:
             continue
         match = _TAG.match(part)
         if not match:
-            problems.append(Problem("", f"{part!r} is not a tag=value pair", fatal=index == 0))
+            problems.append(Problem("", f"{quoted(part)} is not a tag=value pair", fatal=index == 0))
             continue
         name, value = match.group(1).lower(), match.group(2).strip()
         if name in tags:
-            problems.append(Problem(name, f"tag {name} appears twice; receivers may discard the record", fatal=True))
+            problems.append(Problem(name, f"tag {shorten(name)} appears twice; receivers may discard the record", fatal=True))
             continue
         tags[name] = value
         order.append(name)
@@ -158,7 +176,7 @@ def parse_record(text: str) -> ParseResult:
         if name in REMOVED_TAGS:
             problems.append(Problem(name, REMOVED_TAGS[name], removed=True))
         elif name not in KNOWN_TAGS:
-            problems.append(Problem(name, f"unknown tag {name}: receivers ignore it"))
+            problems.append(Problem(name, f"unknown tag {shorten(name)}: receivers ignore it"))
     record = DmarcRecord(
         text=text,
         policy=policy,
@@ -182,7 +200,7 @@ def _policy(tags: dict[str, str], name: str, problems: list[Problem]) -> str | N
         return None
     value = tags[name].lower()
     if value not in POLICIES:
-        problems.append(Problem(name, f"{name}={tags[name]!r} is not none, quarantine or reject", fatal=name == "p"))
+        problems.append(Problem(name, f"{name}={quoted(tags[name])} is not none, quarantine or reject", fatal=name == "p"))
         return None
     return value
 
@@ -192,7 +210,7 @@ def _choice(tags: dict[str, str], name: str, allowed: tuple[str, ...], default: 
         return default
     value = tags[name].lower()
     if value not in allowed:
-        problems.append(Problem(name, f"{name}={tags[name]!r} must be one of {', '.join(allowed)}; using {default}"))
+        problems.append(Problem(name, f"{name}={quoted(tags[name])} must be one of {', '.join(allowed)}; using {default}"))
         return default
     return value
 
@@ -205,7 +223,7 @@ def _uris(tags: dict[str, str], name: str, problems: list[Problem]) -> tuple[Rep
         raw = raw.strip()
         uri = parse_report_uri(raw)
         if uri is None:
-            problems.append(Problem(name, f"{raw!r} is not a usable report address (expected mailto:user@domain)"))
+            problems.append(Problem(name, f"{quoted(raw)} is not a usable report address (expected mailto:user@domain)"))
         else:
             out.append(uri)
     return tuple(out)
@@ -241,7 +259,7 @@ def _fo(tags: dict[str, str], problems: list[Problem]) -> str:
     options = [o.strip().lower() for o in tags["fo"].split(":")]
     bad = [o for o in options if o not in ("0", "1", "d", "s")]
     if bad:
-        problems.append(Problem("fo", f"fo={tags['fo']!r}: options must be 0, 1, d or s separated by ':'"))
+        problems.append(Problem("fo", f"fo={quoted(tags['fo'])}: options must be 0, 1, d or s separated by ':'"))
         return "0"
     return ":".join(options)
 

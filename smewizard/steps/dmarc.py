@@ -254,6 +254,26 @@ WHY_T_FLAG = (
 )
 
 
+SHOWN_PROBLEMS = 2  # problems named in a one-line message; the explanation lists them all
+
+
+def listed_problems(problems) -> tuple[str, str]:
+    """(one line naming the first problems and how many more, every problem for the
+    explanation). Problem messages already shorten the values they quote."""
+    messages = [p.message for p in problems]
+    line = "; ".join(messages[:SHOWN_PROBLEMS])
+    if len(messages) > SHOWN_PROBLEMS:
+        line += f" (and {len(messages) - SHOWN_PROBLEMS} more)"
+    return line, " All of them: " + "; ".join(messages) + "." if len(messages) > SHOWN_PROBLEMS else ""
+
+
+def record_length_note(text: str) -> str:
+    if len(text) <= dm.SHOWN_VALUE_CHARS * 3:
+        return ""
+    return (f" The published record is {len(text):,} characters long: "
+            f"{dm.shorten(text, dm.SHOWN_VALUE_CHARS * 3)}")
+
+
 def reports_note(facts: DmarcFacts, domain: str) -> str:
     """Why the state panel has no aggregate reports to show for `domain`, in one sentence."""
     unreadable = [p for p in facts.ingest.problems
@@ -315,9 +335,10 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
                                  domain=dom))
     parsed = d.parsed
     if parsed is None or parsed.record is None:
-        problems = "; ".join(p.message for p in (parsed.problems if parsed else ()))
+        problems, every = listed_problems(parsed.problems if parsed else ())
         findings.append(_finding("DMARC003", Status.FAIL, f"the DMARC record for {dom} is not valid: {problems}",
-                                 "Receivers discard a record they cannot parse, as if none were published.",
+                                 "Receivers discard a record they cannot parse, as if none were published."
+                                 + every + record_length_note(disc.record_text or ""),
                                  domain=dom))
         records.append(proposed_record(dom, default_spec, "a valid replacement"))
         return findings, actions, records
@@ -326,11 +347,15 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
     minor = [p for p in rec.problems if not p.fatal and not p.removed]
     removed = [p for p in rec.problems if p.removed]
     if fatal:
-        findings.append(_finding("DMARC003", Status.FAIL, f"DMARC record errors for {dom}: " + "; ".join(p.message for p in fatal),
-                                 "Receivers may discard the whole record.", domain=dom))
+        line, every = listed_problems(fatal)
+        findings.append(_finding("DMARC003", Status.FAIL, f"DMARC record errors for {dom}: {line}",
+                                 "Receivers may discard the whole record." + every + record_length_note(rec.text),
+                                 domain=dom))
     if minor:
-        findings.append(_finding("DMARC007", Status.WARN, f"DMARC record for {dom}: " + "; ".join(p.message for p in minor),
-                                 "These tags are ignored or read with their default.", domain=dom))
+        line, every = listed_problems(minor)
+        findings.append(_finding("DMARC007", Status.WARN, f"DMARC record for {dom}: {line}",
+                                 "These tags are ignored or read with their default." + every
+                                 + record_length_note(rec.text), domain=dom))
     if removed:
         findings.append(_finding("DMARC004", Status.WARN, f"{dom} uses tags RFC 9989 removed: " + ", ".join(p.tag for p in removed),
                                  " ".join(p.message for p in removed) + " Older receivers may still read them; "
@@ -348,7 +373,8 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
         actions += a
         records += r
     if not any(f.status in (Status.FAIL, Status.WARN) for f in findings if f.domain == dom):
-        findings.insert(0, _finding("DMARC031", Status.PASS, f"{dom}: {rec.text}", domain=dom))
+        findings.insert(0, _finding("DMARC031", Status.PASS, f"{dom}: {dm.shorten(rec.text, dm.SHOWN_VALUE_CHARS * 3)}",
+                                    domain=dom))
     return findings, actions, records
 
 

@@ -166,3 +166,25 @@ async def test_why_no_reports_are_shown_reads_right_in_each_case(sim_dns):
     note = reports_note(facts, "example.com")
     assert note.startswith("Aggregate reports for example.com could not be read: cannot list the "
                            "dmarc-feedback mailbox (admin), /home/e-smith/Maildir (")
+
+
+async def test_a_5000_character_record_keeps_every_message_on_one_short_line(sim_dns, auth_server):
+    sim, dns = sim_dns("good")
+    junk = "v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com; " + "y" * 5000
+    auth_server.set_txt("_dmarc.example.com", [junk])
+    facts, a = await audit(sim, dns)
+    found = codes(a, "example.com")
+    assert "5,000 characters" in found["DMARC007"].message and "…" in found["DMARC007"].message
+    assert f"{len(junk):,} characters long" in found["DMARC007"].explanation
+    for finding in a.findings:
+        assert "\n" not in finding.message and len(finding.message) < 200, finding
+    assert facts.domain("example.com").discovery.record_text == junk  # the full value stays in the facts
+
+
+async def test_many_record_problems_are_counted_not_all_listed_in_the_message(sim_dns, auth_server):
+    sim, dns = sim_dns("good")
+    tags = "; ".join(f"x{i}=1" for i in range(30))
+    auth_server.set_txt("_dmarc.example.com", [f"v=DMARC1; p=none; rua=mailto:dmarc-feedback@example.com; {tags}"])
+    _, a = await audit(sim, dns)
+    warning = codes(a, "example.com")["DMARC007"]
+    assert warning.message.endswith("(and 28 more)") and "unknown tag x29" in warning.explanation

@@ -88,3 +88,9 @@ async def test_panel_says_why_there_are_no_reports(sim_dns, auth_server):
     assert ("No aggregate reports for example.com yet: there is no dmarc-feedback pseudonym "
             "(or other mailbox on this server) to receive them.") in text
     assert " in no " not in text
+
+
+async def test_panel_shortens_a_huge_record(sim_dns, auth_server):
+    rows = await panel_rows(sim_dns, auth_server, {"_dmarc.example.org": ["v=DMARC1; p=none; " + "y" * 5000]})
+    junk = next(r for r in rows if r.startswith("Record: v=DMARC1; p=none; yyy"))
+    assert junk.endswith("… (5,018 characters)") and len(junk) < 400

@@ -10,9 +10,11 @@ from textual.widgets import DataTable, Static
 
 from smewizard.dmarc.ramp import STAGE_LABEL
 from smewizard.dmarc.summary import sparkline
+from smewizard.mail.dmarc import shorten
 from smewizard.steps.dmarc import reports_note
 from smewizard.ui.snapshot import StepSnapshot
 
+RECORD_SHOWN_CHARS = 300  # a junk 5,000-character TXT would fill the panel; findings say why
 T_FLAG_NOTE = ("DMARC t=y = policy testing (receivers apply one step less). "
                "Not the DKIM key flag t=y, which makes signatures count as absent.")
 
@@ -55,7 +57,8 @@ class StatePanel(Vertical):
             yield Static(Content("Record: none published"), classes="state-row -fail")
         else:
             where = f" (inherited from _dmarc.{disc.found_at})" if disc.inherited else ""
-            yield Static(Content(f"Record{where}: {disc.record_text}"), classes="state-row dmarc-record")
+            shown = shorten(disc.record_text, RECORD_SHOWN_CHARS)
+            yield Static(Content(f"Record{where}: {shown}"), classes="state-row dmarc-record")
             rec = d.parsed.record if d.parsed else None
             if rec is not None and rec.testing:
                 yield Static(Content(T_FLAG_NOTE), classes="state-row -info")
