@@ -254,7 +254,36 @@ WHY_T_FLAG = (
 )
 
 
+WHY_TREE_WALK = (
+    "Receivers find a domain's DMARC policy by walking up the DNS tree (RFC 9989): they ask "
+    "_dmarc.<domain> first and, when nothing is there, each parent name in turn up to the "
+    "top-level domain; the first record found applies. For a subdomain such as "
+    "shop.example.net that is usually the record of its organisational domain (_dmarc.example.net): "
+    "its sp= policy (or p= when there is no sp=) then covers the subdomain, and the subdomain's "
+    "reports go to the addresses in that record."
+)
 SHOWN_PROBLEMS = 2  # problems named in a one-line message; the explanation lists them all
+
+
+def parents_asked(disc: dm.Discovery) -> list[str]:
+    """The parent names the tree walk asked for `_dmarc` (not the top-level domain)."""
+    return [s.target for s in disc.steps[1:] if "." in s.target]
+
+
+def policy_source(disc: dm.Discovery) -> str | None:
+    """Where an inherited policy comes from, in words: "_dmarc.example.net, its organisational
+    domain" (or "its parent domain" when the walk stopped below the organisational domain)."""
+    if not disc.inherited or disc.found_at is None:
+        return None
+    kind = ("its organisational domain" if disc.found_at == disc.organizational_domain
+            else "its parent domain")
+    return f"_dmarc.{disc.found_at}, {kind}"
+
+
+def walk_summary(disc: dm.Discovery) -> str:
+    """The names asked, in order: "_dmarc.shop.example.net, then _dmarc.example.net"."""
+    asked = [disc.domain, *parents_asked(disc)]
+    return ", then ".join(f"_dmarc.{name}" for name in asked)
 
 
 def listed_problems(problems) -> tuple[str, str]:
@@ -305,12 +334,13 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
         failed = next((s for s in disc.steps if s.outcome == "failed"), own)
         where = f"_dmarc.{failed.target}" if failed else f"_dmarc.{dom}"
         message = f"could not look up {where}: {failed.error if failed else ''}"
-        if own and own.outcome == "none" and failed is not own:
-            message = (f"{dom} has no record of its own, and the parent's policy, which would apply, "
-                       f"is unknown: {message}")
-        findings.append(_finding("DMARC006", Status.UNKNOWN, message,
-                                 "The DNS lookup failed (timeout or server failure), so we cannot tell whether a "
-                                 "record exists. Nothing is proposed until the lookup succeeds.", domain=dom))
+        explanation = ("The DNS lookup failed (timeout or server failure), so we cannot tell whether a "
+                       "record exists. Nothing is proposed until the lookup succeeds.")
+        if own and own.outcome == "none" and failed is not own and failed is not None:
+            message = (f"{dom} has no record of its own, and the policy of its parent {failed.target}, "
+                       f"which would apply (RFC 9989 tree walk), is unknown: {message}")
+            explanation += " " + WHY_TREE_WALK
+        findings.append(_finding("DMARC006", Status.UNKNOWN, message, explanation, domain=dom))
         return findings, actions, records
     if own and own.outcome == "multiple":
         findings.append(_finding("DMARC002", Status.FAIL, f"{len(own.dmarc)} DMARC records at _dmarc.{dom}",
@@ -320,18 +350,28 @@ def assess_domain(d: DomainDmarc, facts: DmarcFacts):
         return findings, actions, records
     if disc.record_text is None or (disc.inherited and own and own.outcome != "record"):
         if disc.record_text is None:
-            findings.append(_finding("DMARC001", Status.FAIL, f"no DMARC record for {dom}",
+            parents = parents_asked(disc)
+            message = f"no DMARC record for {dom}"
+            walk = ""
+            if parents:
+                which = "its parent" if len(parents) == 1 else "its parents"
+                message += f", nor at {which} {', '.join(f'_dmarc.{p}' for p in parents)} (RFC 9989 tree walk)"
+                walk = (f" We asked {walk_summary(disc)}: nothing. {WHY_TREE_WALK} A record at "
+                        f"_dmarc.{parents[-1]} would also cover {dom}; we propose one for {dom} itself.")
+            findings.append(_finding("DMARC001", Status.FAIL, message,
                                      "Without a record at _dmarc." + dom + " receivers apply no policy and send "
                                      "you no reports, so you cannot see who sends mail in your name. Start with "
-                                     "p=none (monitoring) and the rua address below (guide Part 3). " + WHY_RELAXED,
-                                     domain=dom))
+                                     "p=none (monitoring) and the rua address below (guide Part 3)." + walk + " "
+                                     + WHY_RELAXED, domain=dom))
             records.append(proposed_record(dom, default_spec, "DMARC monitoring record (p=none)"))
             if PSEUDONYM not in facts.local_parts:
                 actions += pseudonym_actions()
             return findings, actions, records
-        findings.append(_finding("DMARC005", Status.INFO, f"{dom} has no record of its own; the one at _dmarc.{disc.found_at} applies",
-                                 "RFC 9989 finds the policy by walking up the DNS tree. The parent's sp= (or p=) "
-                                 "policy applies to this domain and reports go to the parent's addresses.",
+        findings.append(_finding("DMARC005", Status.INFO,
+                                 f"{dom} has no record of its own; its policy comes from {policy_source(disc)} "
+                                 "(RFC 9989 tree walk)",
+                                 f"We asked {walk_summary(disc)}. {WHY_TREE_WALK} Publish a record at "
+                                 f"_dmarc.{dom} only if {dom} needs a different policy or report address.",
                                  domain=dom))
     parsed = d.parsed
     if parsed is None or parsed.record is None:

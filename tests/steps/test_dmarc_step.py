@@ -188,3 +188,32 @@ async def test_many_record_problems_are_counted_not_all_listed_in_the_message(si
     _, a = await audit(sim, dns)
     warning = codes(a, "example.com")["DMARC007"]
     assert warning.message.endswith("(and 28 more)") and "unknown tag x29" in warning.explanation
+
+
+async def test_a_subdomain_inheriting_its_organisational_domain_policy_says_so(sim_dns, auth_server):
+    sim, dns = sim_dns("demo")
+    auth_server.set_txt("_dmarc.example.net", ["v=DMARC1; p=quarantine; rua=mailto:dmarc@example.net"])
+    _, a = await audit(sim, dns)
+    inherited = codes(a, "shop.example.net")["DMARC005"]
+    assert "policy comes from _dmarc.example.net, its organisational domain (RFC 9989 tree walk)" in inherited.message
+    assert "_dmarc.shop.example.net, then _dmarc.example.net" in inherited.explanation
+    assert "walking up the DNS tree" in inherited.explanation
+
+
+async def test_no_record_on_a_subdomain_names_the_parent_the_walk_asked(sim_dns):
+    sim, dns = sim_dns("demo")
+    _, a = await audit(sim, dns)
+    missing = codes(a, "shop.example.net")["DMARC001"]
+    assert "nor at its parent _dmarc.example.net (RFC 9989 tree walk)" in missing.message
+    assert "A record at _dmarc.example.net would also cover shop.example.net" in missing.explanation
+    assert codes(a, "example.org")["DMARC001"].message == "no DMARC record for example.org"
+
+
+async def test_a_failed_organisational_domain_lookup_says_it_is_the_parent_policy(sim_dns, auth_server):
+    sim, dns = sim_dns("demo")
+    auth_server.set_failure("_dmarc.example.net", "servfail")
+    _, a = await audit(sim, dns)
+    unknown = codes(a, "shop.example.net")["DMARC006"]
+    assert unknown.message.startswith("shop.example.net has no record of its own, and the policy of its parent "
+                                      "example.net, which would apply (RFC 9989 tree walk), is unknown")
+    assert "walking up the DNS tree" in unknown.explanation

@@ -94,3 +94,13 @@ async def test_panel_shortens_a_huge_record(sim_dns, auth_server):
     rows = await panel_rows(sim_dns, auth_server, {"_dmarc.example.org": ["v=DMARC1; p=none; " + "y" * 5000]})
     junk = next(r for r in rows if r.startswith("Record: v=DMARC1; p=none; yyy"))
     assert junk.endswith("… (5,018 characters)") and len(junk) < 400
+
+
+async def test_panel_says_where_an_inherited_policy_comes_from(sim_dns, auth_server):
+    net = {"_dmarc.example.net": ["v=DMARC1; p=quarantine; rua=mailto:dmarc@example.net"]}
+    text = "\n".join(await panel_rows(sim_dns, auth_server, net))
+    assert ("No record at _dmarc.shop.example.net: the policy comes from _dmarc.example.net, "
+            "its organisational domain (RFC 9989 tree walk") in text
+    assert "Record (of example.net): v=DMARC1; p=quarantine" in text
+    text = "\n".join(await panel_rows(sim_dns, auth_server, {}))
+    assert "Record: none published (asked _dmarc.shop.example.net, then _dmarc.example.net)" in text

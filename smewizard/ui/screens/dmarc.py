@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 from smewizard.dmarc.ramp import STAGE_LABEL
 from smewizard.dmarc.summary import sparkline
 from smewizard.mail.dmarc import shorten
-from smewizard.steps.dmarc import reports_note
+from smewizard.steps.dmarc import policy_source, reports_note, walk_summary
 from smewizard.ui.snapshot import StepSnapshot
 
 RECORD_SHOWN_CHARS = 300  # a junk 5,000-character TXT would fill the panel; findings say why
@@ -52,11 +52,18 @@ class StatePanel(Vertical):
     def _record(self, d) -> ComposeResult:
         disc = d.discovery
         if disc.failed:
-            yield Static(Content("Record: unknown (DNS lookup failed)"), classes="state-row -unknown")
+            failed = next((s.target for s in disc.steps if s.outcome == "failed"), d.domain)
+            yield Static(Content(f"Record: unknown (the DNS lookup of _dmarc.{failed} failed)"),
+                         classes="state-row -unknown")
         elif disc.record_text is None:
-            yield Static(Content("Record: none published"), classes="state-row -fail")
+            yield Static(Content(f"Record: none published (asked {walk_summary(disc)})"), classes="state-row -fail")
         else:
-            where = f" (inherited from _dmarc.{disc.found_at})" if disc.inherited else ""
+            if disc.inherited:
+                yield Static(Content(f"No record at _dmarc.{d.domain}: the policy comes from "
+                                     f"{policy_source(disc)} (RFC 9989 tree walk: receivers ask each "
+                                     "parent name in turn and apply the first record found)"),
+                             classes="state-row -info dmarc-inherited")
+            where = f" (of {disc.found_at})" if disc.inherited else ""
             shown = shorten(disc.record_text, RECORD_SHOWN_CHARS)
             yield Static(Content(f"Record{where}: {shown}"), classes="state-row dmarc-record")
             rec = d.parsed.record if d.parsed else None
