@@ -3,7 +3,8 @@ summarise them per domain and per sending IP.
 
 Without PATH or --maildir it reads the server's rua mailbox (the mailbox the dmarc-feedback
 pseudonym delivers to). Broken files are listed, never fatal. Exit 0, or 1 when nothing could
-be read at all, 2 for a usage error.
+be read at all, 2 for a usage error (including a named PATH or --maildir that is missing or
+unreadable).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 
 from smewizard.commands.common import EXIT_FAIL, EXIT_OK, add_target_options, build_context
@@ -58,9 +60,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=run_ramp)
 
 
+def check_named_inputs(paths: list[str]) -> None:
+    """A file or directory named on the command line that is missing or unreadable is an input
+    error (exit 2), unlike a broken report inside a readable directory (listed, exit 0/1)."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise InvalidValue(f"{path}: no such file or directory; nothing was read")
+        if not os.access(path, os.R_OK):
+            raise InvalidValue(f"{path}: permission denied; nothing was read")
+
+
 def run_report(args: argparse.Namespace) -> int:
     if not 1 <= args.max_size <= 1024:
         raise InvalidValue("--max-size must be between 1 and 1024 MiB")
+    check_named_inputs([*args.paths, *args.maildir])
     limits = Limits(max_input_bytes=args.max_size * MiB, max_xml_bytes=max(2 * args.max_size, 32) * MiB)
     ctx = build_context(args)
     hosted: list[str] | None = None

@@ -119,3 +119,12 @@ def test_ramp_command_stores_settings_and_judges_with_them(capsys, sim_dns, auth
     assert read_state(sim.host()).settings.threshold == 0.995
     code, _, err = run(capsys, "dmarc", "ramp", *target, "--threshold", "20")
     assert code == 2 and "threshold" in err
+
+
+def test_a_missing_named_file_is_an_input_error(capsys, tmp_path):
+    missing = tmp_path / "nonexistent.xml"
+    code, out, err = run(capsys, "dmarc", "report", str(missing), "--no-dns")
+    assert code == 2 and out == ""
+    assert f"{missing}: no such file or directory; nothing was read" in err and "Traceback" not in err
+    code, _, err = run(capsys, "dmarc", "report", "--maildir", str(tmp_path / "no-maildir"), "--no-dns")
+    assert code == 2 and "no-maildir: no such file or directory" in err
