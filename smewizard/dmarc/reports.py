@@ -392,6 +392,8 @@ def _parse_xml_stream(stream, source: str, limits: Limits) -> AggregateReport:
         raise ReportError("the XML declares entities or external references; refused") from None
     except ParseError as exc:
         raise _XmlSyntax(_expat_error_text(exc), exc.code == _BAD_TOKEN) from None
+    except LookupError as exc:  # expat asks Python for the codec the XML declaration names
+        raise ReportError(f"the XML declares an encoding that does not exist ({exc})") from None
     except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise ReportError(f"the compressed data is damaged: {exc}") from None
     if not len(wrapper):

@@ -181,6 +181,12 @@ def test_declared_latin1_encoding_is_honoured_without_warning():
     assert report.org_name == "Caf\u00e9" and report.warnings == ()
 
 
+def test_an_unknown_declared_encoding_is_a_problem_not_a_crash():
+    xml = report_xml("example.com", ROWS).replace(b'encoding="UTF-8"', b'encoding="U-TF-8"')
+    for data in (xml, gzipped(xml), zipped({"r.xml": xml})):
+        assert "declares an encoding that does not exist" in one(data).message
+
+
 def test_rows_with_bad_ip_or_count_are_skipped_with_a_warning():
     xml = report_xml("example.com", [SampleRow("not-an-ip", 3), SampleRow("192.0.2.5", 2)])
     report = one(xml)
