@@ -30,7 +30,7 @@ from smewizard.logs.tai64n import BadLabel, Tai64n, decode, encode, split_line
 
 QPSMTPD_CURRENT = f"{QPSMTPD_LOG_DIR}/current"
 QMAIL_CURRENT = f"{QMAIL_LOG_DIR}/current"
-REMOTE_READ_LIMIT = 256 << 20  # over SSH a whole multi-GB log is not worth the transfer
+REMOTE_READ_LIMIT = 32 << 20  # over SSH only the newest 32 MB of each file crosses the wire
 
 __all__ = [
     "QMAIL_CURRENT",
@@ -71,7 +71,7 @@ def log_files(host: Host, directory: str) -> list[str]:
 
 def host_blocks(host: Host, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
     """The file's bytes in blocks: streamed from disk when the host is this machine (or a
-    simulated root on it), else read through the host (the last REMOTE_READ_LIMIT bytes)."""
+    simulated root on it), else its last REMOTE_READ_LIMIT bytes through the host (SSH)."""
     real = getattr(host, "real", None)
     if callable(real):
         try:
@@ -84,10 +84,22 @@ def host_blocks(host: Host, path: str, chunk_size: int = CHUNK_SIZE) -> Iterator
             while block := fh.read(chunk_size):
                 yield block
         return
-    data = host.read_bytes(path)
-    if len(data) > REMOTE_READ_LIMIT:
-        data = data[data.find(b"\n", len(data) - REMOTE_READ_LIMIT) + 1 :]
-    yield data
+    yield _remote_tail(host, path, f"{REMOTE_READ_LIMIT}")
+
+
+def _remote_tail(host: Host, path: str, count: str) -> bytes:
+    """`tail -c COUNT PATH` on the server: only the end of a big log crosses the wire (a first
+    partial line is dropped by the caller's line handling)."""
+    mapping = getattr(host, "_map", None)  # SshHost --root: commands see the server's real path
+    result = host.run(["tail", "-c", count, "--", mapping.real(path) if mapping is not None else path])
+    if not result.ok:
+        if "No such file" in result.stderr:
+            raise NotFound(f"{path}: no such file or directory")
+        raise HostError(f"cannot read {path}: {result.stderr.strip() or f'tail exited {result.returncode}'}")
+    data = result.stdout.encode("utf-8", "surrogateescape")
+    if count.isdigit() and len(data) >= int(count):
+        data = data[data.find(b"\n") + 1 :]  # the cut fell inside a line
+    return data
 
 
 def read_qpsmtpd(host: Host, directory: str = QPSMTPD_LOG_DIR) -> LogSummary:
@@ -192,7 +204,7 @@ class LogTail:
             with open(self._real(self.path), "rb") as fh:
                 fh.seek(offset)
                 return fh.read(size - offset)
-        return self.host.read_bytes(self.path)[offset:size]
+        return _remote_tail(self.host, self.path, f"+{offset + 1}")[: size - offset]
 
 
 def stamp_text(stamp: Tai64n | None) -> str:

@@ -181,3 +181,38 @@ def test_without_summary_lines_the_pids_mail_from_names_the_domain(tmp_path):
              "801 (data_post) dkim: skip, DKIM not configured for example.org"]
     summary = scan_files([write(tmp_path / "current", multilog(lines))])
     assert summary.domain("example.com").signed == 1 and summary.unattributed_signed == 0
+
+
+class RemoteLike:
+    """A host without a local path mapping (as SshHost): files are read with `tail -c`."""
+
+    def __init__(self, host):
+        self.inner = host
+
+    def __getattr__(self, name):
+        if name == "real":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def test_remote_hosts_read_only_the_end_of_big_files(sim_root, monkeypatch):
+    import smewizard.logs as logs
+
+    sim = sim_root("good")
+    monkeypatch.setattr(logs, "REMOTE_READ_LIMIT", 300)  # the last 300 bytes: one or two lines
+    remote = RemoteLike(sim.host())
+    whole = read_qpsmtpd(sim.host())
+    cut = read_qpsmtpd(remote)
+    assert cut.bytes_read <= 300 < whole.bytes_read
+    assert all(line.startswith(b"@4000") for line in
+               logs._remote_tail(remote, "/var/log/qpsmtpd/current", "300").splitlines())
+    with pytest.raises(NotFound):
+        read_qpsmtpd(RemoteLike(sim.host()), "/var/log/none")
+
+
+def test_tail_of_a_remote_host_follows_new_lines(sim_root):
+    sim = sim_root("fresh")
+    tail = LogTail(RemoteLike(sim.host()), "/var/log/qpsmtpd/current")
+    with (sim.root / "var/log/qpsmtpd/current").open("a") as fh:
+        fh.write(multilog(["12 remote line"]))
+    assert [t for _, t in tail.poll()] == ["12 remote line"]
