@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, ListItem, ListView, Select
+from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Select
 
 from smewizard import checklist
 from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
@@ -194,14 +194,18 @@ class SmeWizardApp(App[None]):
                 return
             scroll_y = main.scroll_y
             focused = self.focused
-            refocus = focused.id if focused is not None and main in focused.ancestors else None
+            in_main = focused is not None and main in focused.ancestors
+            # a rebuilt text field must not catch the next key (digits switch steps)
+            refocus = focused.id if in_main and not isinstance(focused, Input) else None
             snapshot = self.snapshot(self.current)
             await main.remove_children()
             await main.mount(view_class(self.current)(snapshot, id="step-view"))
             main.scroll_to(y=scroll_y, animate=False)
-            if refocus is not None:  # e.g. the Re-verify button the admin just pressed
-                for widget in main.query(f"#{refocus}"):
-                    widget.focus(scroll_visible=False)
+            again = main.query(f"#{refocus}") if refocus else None
+            if again:  # e.g. the Re-verify button the admin just pressed
+                again.first().focus(scroll_visible=False)
+            elif in_main:
+                main.focus(scroll_visible=False)
 
     def dashboard_snapshot(self) -> DashboardSnapshot:
         assessments = {k: a for k, a in self.assessments.items() if self.available.get(k)}
@@ -334,7 +338,7 @@ class SmeWizardApp(App[None]):
 
     def _focus_main(self) -> None:
         view = self.query_one("#main", VerticalScroll)
-        focusable = [w for w in view.query("*") if w.focusable]
+        focusable = [w for w in view.query("*") if w.focusable and not isinstance(w, Input)]
         (focusable[0] if focusable else view).focus()
 
     @on(Select.Changed, "#domain")

@@ -223,3 +223,36 @@ def test_domain_without_a_key_does_not_blame_email_update_for_missing_links(sim_
     assert "email-update not run since keys changed" in org  # key present, links missing
     assert "not run since keys changed" not in shop.split("qpsmtpd will")[0]
     assert "links: none yet: email-update creates them once a key exists" in shop
+
+
+async def test_opening_the_step_does_not_put_the_cursor_in_the_selector(dkim_app):
+    app, _ = dkim_app("demo")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await open_dkim(app, pilot)
+        app.query_one("#steps").focus()
+        await pilot.press("enter")  # like opening from the dashboard: focus moves into the step
+        await pilot.pause()
+        assert app.focused is not None and not isinstance(app.focused, Input), app.focused
+        await pilot.press("3")
+        await until(pilot, lambda: app.current == "dmarc", "the DMARC step opened")
+
+
+async def test_after_apply_a_digit_key_goes_to_the_step_not_into_the_selector(dkim_app):
+    app, sim = dkim_app("demo")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await open_dkim(app, pilot)
+        app.query_one("#dkim-selector-1", Input).focus()  # the admin looked at the selector
+        await pilot.pause()
+        app.action_apply()  # from the command palette or the footer
+        await until(pilot, lambda: isinstance(app.screen, ConfirmApply), "confirmation shown")
+        await pilot.press("y")
+        await until(pilot, lambda: sim.host().exists("/home/e-smith/dkim_keys/example.com/default"),
+                    "key copied")
+        await until(pilot, lambda: "dkim" not in app.probing and len(app.screen_stack) == 1
+                    and any(f.code == "DKIM029" for f in app.assessments["dkim"].findings),
+                    "re-verified")
+        await pilot.pause()
+        assert not isinstance(app.focused, Input), app.focused
+        await pilot.press("3")
+        await until(pilot, lambda: app.current == "dmarc", "the DMARC step opened")
+        assert all(i.value != "3" for i in app.query(Input))
