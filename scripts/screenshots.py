@@ -70,6 +70,20 @@ async def confirm_apply(app: SmeWizardApp, pilot: Pilot) -> bool:
     return await until(pilot, lambda: isinstance(app.screen, ConfirmApply))
 
 
+async def confirm_dkim_scrolled(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """The DKIM confirmation at 80x24: commands in execution order, scrolled one page down, with
+    the 'n more below' line and the buttons still on screen."""
+    app.action_go_step("dkim")
+    await pilot.pause(0.3)
+    await pilot.press("a")
+    if not await until(pilot, lambda: isinstance(app.screen, ConfirmApply)):
+        return False
+    await pilot.pause(0.3)
+    await pilot.press("pagedown")
+    await pilot.pause(0.3)
+    return True
+
+
 async def palette(app: SmeWizardApp, pilot: Pilot) -> bool:
     await pilot.press("ctrl+p")
     await pilot.pause(0.5)
@@ -188,6 +202,7 @@ SCENES: list[tuple[str, tuple[int, int], Scene]] = [
     ("spf-finding-explained", (100, 32), finding_expanded),
     ("spf-after-publish", (120, 40), spf_after_publish),
     ("confirm-apply", (100, 32), confirm_apply),
+    ("confirm-apply-80x24", (80, 24), confirm_dkim_scrolled),
     ("command-palette", (100, 32), palette),
     ("dkim", (120, 48), dkim),
     ("dkim-after-apply", (120, 48), dkim_after_apply),
