@@ -3,7 +3,10 @@
 It speaks the real wire protocol over UDP and TCP on one port, serves BIND zone files, and can
 be told at run time that a record was published, changed or deleted (the demo's "publish, then
 re-verify"). It can also be told to misbehave for one name (no answer, SERVFAIL, REFUSED), so
-that "could not tell" outcomes are exercised over real sockets.
+that "could not tell" outcomes are exercised over real sockets, and to answer every query only
+after a delay (`latency`), so benchmarks see the round trip a real resolver costs instead of
+loopback's ~0 ms. A delayed answer never holds up other queries: UDP replies wait in a timer
+heap sent by their own thread, TCP replies wait in their connection's thread.
 
 The server runs in background threads, so it works the same from plain tests, from asyncio
 tests and from inside a running Textual app. Zone data is guarded by one lock: a change is
@@ -12,10 +15,13 @@ visible to the next query.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import selectors
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -108,9 +114,15 @@ def minimal_zone_text(
 class AuthServer:
     """Authoritative DNS on `host`:`port` (port 0 picks a free one; UDP and TCP share it)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0):
         self.host = host
         self._requested_port = port
+        self._latency = _checked_latency(latency)
+        # UDP replies waiting for their latency: (due, sequence, wire, peer), earliest first.
+        self._delayed: list[tuple[float, int, bytes, object]] = []
+        self._delayed_ready = threading.Condition()
+        self._sequence = itertools.count()
+        self._sender: threading.Thread | None = None
         self._zones: dict[dns.name.Name, dns.zone.Zone] = {}
         self._failures: dict[dns.name.Name, tuple[str, bool]] = {}
         self._lock = threading.RLock()
@@ -139,6 +151,10 @@ class AuthServer:
             target=self._serve, name=f"authserver:{self._port}", daemon=True
         )
         self._thread.start()
+        self._sender = threading.Thread(
+            target=self._send_delayed, name=f"authserver-delay:{self._port}", daemon=True
+        )
+        self._sender.start()
         return self
 
     def stop(self) -> None:
@@ -151,6 +167,12 @@ class AuthServer:
         except OSError:
             pass
         thread.join(timeout=5)
+        with self._delayed_ready:
+            self._delayed.clear()  # replies still waiting are dropped, as by a stopped server
+            self._delayed_ready.notify_all()
+        if self._sender is not None:
+            self._sender.join(timeout=5)
+            self._sender = None
         with self._lock:
             conns, workers = list(self._conns), list(self._conn_threads)
         for conn in conns:
@@ -178,6 +200,16 @@ class AuthServer:
     @property
     def port(self) -> int:
         return self.address[1]
+
+    @property
+    def latency(self) -> float:
+        """Seconds every answer waits before it is sent (0: at once)."""
+        return self._latency
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every later answer by `seconds` (a simulated network round trip); 0 turns
+        it off. Queries stay concurrent: each reply waits on its own, none blocks another."""
+        self._latency = _checked_latency(seconds)
 
     @property
     def running(self) -> bool:
@@ -410,11 +442,43 @@ class AuthServer:
             except OSError:
                 return
             reply = self._reply(wire, "udp")
-            if reply is not None:
-                try:
-                    self._udp.sendto(reply, peer)
-                except OSError:
-                    pass
+            if reply is None:
+                continue
+            latency = self._latency
+            if latency > 0:
+                self._send_later(time.monotonic() + latency, reply, peer)
+                continue
+            try:
+                self._udp.sendto(reply, peer)
+            except OSError:
+                pass
+
+    def _send_later(self, due: float, reply: bytes, peer) -> None:
+        with self._delayed_ready:
+            heapq.heappush(self._delayed, (due, next(self._sequence), reply, peer))
+            self._delayed_ready.notify()
+
+    def _send_delayed(self) -> None:
+        """Send each delayed UDP reply when it is due (one thread for all of them)."""
+        while True:
+            with self._delayed_ready:
+                if self._stopping.is_set():  # checked under the lock stop() notifies with
+                    return
+                if not self._delayed:
+                    self._delayed_ready.wait()
+                    continue
+                wait = self._delayed[0][0] - time.monotonic()
+                if wait > 0:
+                    self._delayed_ready.wait(wait)
+                    continue
+                _, _, reply, peer = heapq.heappop(self._delayed)
+            udp = self._udp
+            if udp is None:
+                return
+            try:
+                udp.sendto(reply, peer)
+            except OSError:
+                pass
 
     def _accept_tcp(self) -> None:
         try:
@@ -440,6 +504,8 @@ class AuthServer:
                     return
                 reply = self._reply(wire, "tcp")
                 if reply is not None:  # None = "timeout" failure: keep the client waiting
+                    if self._latency > 0 and self._stopping.wait(self._latency):
+                        return
                     conn.sendall(struct.pack("!H", len(reply)) + reply)
         except OSError:
             pass
@@ -530,6 +596,16 @@ class AuthServer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _checked_latency(seconds: float) -> float:
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        raise ValueError(f"latency must be a number of seconds, not {seconds!r}") from None
+    if not 0 <= value <= 60:  # also refuses NaN
+        raise ValueError(f"latency must be between 0 and 60 seconds, not {seconds!r}")
+    return value
 
 
 def _rdtype(rtype: str) -> dns.rdatatype.RdataType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import dns.flags
 import dns.message
@@ -328,3 +329,85 @@ def test_publish_long_dkim_record_is_chunked(server):
     server.publish(Record("feb2026._domainkey.example.com", "TXT", key))
     strings = ask(server, "feb2026._domainkey.example.com", "TXT", tcp=True).answer[0][0].strings
     assert [len(s) for s in strings] == [255, len(key) - 255]
+
+
+# ------------------------------------------------------------------ simulated latency
+def _send_queries(server: AuthServer, count: int) -> list[tuple[socket.socket, int]]:
+    sent = []
+    for i in range(count):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(5)
+        query = dns.message.make_query(f"n{i}.wild.example.com", "TXT")
+        sock.sendto(query.to_wire(), server.address)
+        sent.append((sock, query.id))
+    return sent
+
+
+def test_delayed_udp_answers_do_not_wait_for_each_other(server):
+    server.set_latency(0.05)
+    sent = _send_queries(server, 20)
+    try:
+        first = dns.message.from_wire(sent[0][0].recvfrom(4096)[0])
+        # A server that slept before each reply would have read only one or two queries by
+        # the time the first answer came back; ours had all 20 in flight at once.
+        in_flight_when_first_answered = len(server.queries)
+        answers = [first] + [dns.message.from_wire(s.recvfrom(4096)[0]) for s, _ in sent[1:]]
+    finally:
+        for sock, _ in sent:
+            sock.close()
+    assert in_flight_when_first_answered == 20
+    assert [a.id for a in answers] == [qid for _, qid in sent]
+    assert all(texts(a, "TXT") == ['"wildcard"'] for a in answers)
+
+
+def test_delayed_tcp_connections_do_not_wait_for_each_other(server):
+    server.set_latency(0.05)
+    conns = []
+    try:
+        for i in range(5):
+            conn = socket.create_connection(server.address, timeout=5)
+            wire = dns.message.make_query(f"t{i}.wild.example.com", "TXT").to_wire()
+            conn.sendall(len(wire).to_bytes(2, "big") + wire)
+            conns.append(conn)
+        length = int.from_bytes(conns[0].recv(2), "big")
+        in_flight_when_first_answered = len(server.queries)
+        first = dns.message.from_wire(conns[0].recv(length))
+    finally:
+        for conn in conns:
+            conn.close()
+    assert in_flight_when_first_answered == 5
+    assert texts(first, "TXT") == ['"wildcard"']
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+def test_no_answer_arrives_before_its_latency_and_zero_turns_it_off(server, tcp):
+    server.set_latency(0.5)
+    with pytest.raises(dns.exception.Timeout):
+        ask_with_timeout(server, "example.com", tcp, 0.05)
+    server.set_latency(0)
+    assert server.latency == 0
+    assert texts(ask_with_timeout(server, "example.com", tcp, 2), "TXT") == ['"v=spf1 mx -all"']
+
+
+def test_latency_given_at_construction_and_bad_values_refused():
+    assert AuthServer(latency=0.02).latency == 0.02
+    for bad in (-1, float("nan"), "soon", 61):
+        with pytest.raises(ValueError, match="latency"):
+            AuthServer(latency=bad)
+
+
+def test_stop_with_replies_still_waiting_ends_the_delay_thread(server):
+    server.set_latency(30)
+    sent = _send_queries(server, 3)
+    try:
+        for _ in range(500):
+            if len(server.queries) == 3:
+                break
+            threading.Event().wait(0.01)
+        assert len(server.queries) == 3
+        server.stop()
+    finally:
+        for sock, _ in sent:
+            sock.close()
+    delay_threads = [t for t in threading.enumerate() if t.name.startswith("authserver-delay")]
+    assert not [t for t in delay_threads if t.is_alive()]
