@@ -98,6 +98,7 @@ class SmeWizardApp(App[None]):
         Binding("p", "previous_step", "Previous", show=False),
         *(Binding(str(n), f"go_step('{i.key}')", i.title, show=False) for n, i in enumerate(STEP_INFO, 1)),
         Binding("u", "undo", "Undo", show=False),  # in the palette; footer is full at 80 columns
+        Binding("t", "send_test", "Send test", show=False),  # Test & logs; works with the sidebar focused too
         Binding("h", "go_dashboard", "Home"),
         Binding("q", "quit", "Quit"),
     ]
@@ -488,6 +489,13 @@ class SmeWizardApp(App[None]):
                 timeout=15,
             )
         self.reverify(key)
+
+    def action_send_test(self) -> None:
+        """`t` on Test & logs while the focus is outside the view (e.g. the step list)."""
+        for view in self.query("#step-view"):
+            start = getattr(view, "start_live_test", None)
+            if start is not None:
+                start()
 
     def action_undo(self) -> None:
         """The Undo screen (docs/safe-apply.md); re-audit when it undid something."""

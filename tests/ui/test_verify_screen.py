@@ -81,3 +81,15 @@ async def test_sends_then_shows_the_signing_line_from_the_live_log(sim_dns):
                     "the signing line seen")
         assert app.query_one("#test-status").has_class("-pass")
         assert any("we signed the message" in line for line in app.verify_live_test.lines)
+
+
+async def test_send_without_a_recipient_says_what_is_needed(sim_dns):
+    app, _ = make_app(sim_dns)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("t")
+        await until(pilot, lambda: list(app._notifications), "a notification")
+        notes = " ".join(str(n.message) for n in app._notifications)
+        assert "recipient" in notes.lower()
+        assert app.focused is app.query_one("#test-recipient", Input)  # the field to fill is where the cursor is
+        assert not app.verify_live_test.running

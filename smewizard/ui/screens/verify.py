@@ -227,7 +227,7 @@ class View(StepView):
             live.set_status(f"Port {live.port!r} is not a number.", "-fail")
             return
         if not live.recipient.strip():
-            live.set_status("Enter a recipient: a mail-tester.com address or any mailbox you can read.", "-warn")
+            self.ask_for_recipient()
             return
         live.running = True
         live.lines.clear()
@@ -237,6 +237,21 @@ class View(StepView):
             thread=True, exclusive=True, group="verify-live-test", name="live test",
         )
         self.show_status()
+
+    def ask_for_recipient(self) -> None:
+        """`t` with no recipient: say what is missing where it is seen even when the live-test
+        section is scrolled out of view, and put the cursor in the field to fill."""
+        needed = "Enter a recipient first: a mail-tester.com address or any mailbox you can read, then press Enter or t."
+        self.live.set_status(needed, "-warn")
+        self.app.notify(needed, title="Send test", severity="warning")
+        recipient = self.query_one("#test-recipient", Input)
+        recipient.focus()
+        recipient.scroll_visible()
+
+    @on(Input.Submitted, "#test-recipient")
+    def _recipient_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.start_live_test()
 
     @on(Button.Pressed, "#explain")
     def _explain(self, event: Button.Pressed) -> None:
