@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +30,17 @@ async def run_step(ctx: Context, step: Step, server: ServerFacts) -> tuple[Any, 
     return facts, step.assess(facts)
 
 
+def run_context(ctx: Context) -> Context:
+    """The context for one audit or probe run: its DNS answers are shared by every step and
+    every SPF evaluation of the run, and forgotten after it (a fresh one per run, so a
+    re-verification after publishing never sees an answer from before)."""
+    return dataclasses.replace(ctx, dns=ctx.dns.with_run_cache())
+
+
 async def run_audit(ctx: Context, only: Iterable[str] | None = None) -> AuditResult:
     wanted = set(only) if only else None
     steps = [s for s in available_steps() if wanted is None or s.key in wanted]
+    ctx = run_context(ctx)
     server = await probe_server(ctx)
     outcomes = await asyncio.gather(*(run_step(ctx, s, server) for s in steps))
     result = AuditResult(server=server)

@@ -161,6 +161,27 @@ class Dns:
         self.timeout = timeout
         self.direct = direct
         self._auth_cache: dict[str, list[str]] = {}
+        self._answers: dns.resolver.Cache | None = None
+        self._in_flight: dict[tuple[str, str], asyncio.Task] = {}
+
+    def with_run_cache(self) -> Dns:
+        """A client with the same servers whose resolvers (async ones and the blocking ones
+        handed to pyspf/dkimpy) share one answer cache, so the name every SPF evaluation,
+        include count and DMARC lookup asks is fetched once per run.
+
+        Use one per audit or probe run and drop it after: a re-verification after publishing
+        must build a fresh one, or it would be served the answer from before the change.
+        Failures (timeout, SERVFAIL) are never cached; answers and NXDOMAIN/no-data are, for
+        at most their TTL. The same question asked again while the first is still on the
+        wire waits for that answer instead of asking twice."""
+        run = Dns(self.nameservers, timeout=self.timeout, direct=self.direct)
+        run._answers = dns.resolver.Cache()
+        return run
+
+    @property
+    def caching(self) -> bool:
+        """Whether this client shares an answer cache (made by with_run_cache)."""
+        return self._answers is not None
 
     # ---------------------------------------------------------------- resolvers
     def _configure(self, res, servers: list[tuple[str, int]] | None = None):
@@ -169,7 +190,7 @@ class Dns:
             res.nameservers = [dns.nameserver.Do53Nameserver(ip, port) for ip, port in servers]
         res.lifetime = self.timeout
         res.timeout = min(self.timeout, 2.0)
-        res.cache = None
+        res.cache = self._answers
         return res
 
     def _async_resolver(self, servers: list[tuple[str, int]] | None = None):
@@ -189,7 +210,26 @@ class Dns:
 
     # ---------------------------------------------------------------- lookups
     async def lookup(self, name: str, rtype: str) -> Lookup:
-        return await self._lookup(_query(name, rtype), 0)
+        query = _query(name, rtype)
+        if self._answers is None or query.problem:
+            return await self._lookup(query, 0)
+        return await self._shared(query)
+
+    async def _shared(self, query: _Query) -> Lookup:
+        """One question on the wire at a time per name and type (the run cache answers it
+        once it is back). Shielded: one caller giving up does not cancel the others' answer."""
+        key = (query.name, query.rtype)
+        loop = asyncio.get_running_loop()
+        task = self._in_flight.get(key)
+        if task is None or task.get_loop() is not loop:
+            task = loop.create_task(self._lookup(query, 0))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, str], task: asyncio.Task) -> None:
+        if self._in_flight.get(key) is task:
+            del self._in_flight[key]
 
     async def _lookup(self, query: _Query, hops: int) -> Lookup:
         if query.problem:

@@ -306,3 +306,50 @@ async def test_direct_mode_uses_ipv6_ns_addresses_when_there_is_no_ipv4(auth_ser
         assert direct.lookup_sync("example.com", "TXT").values == ("v=spf1 fresh -all",)
     finally:
         v6.stop()
+
+
+# ------------------------------------------------------------------ one run's answer cache
+def _asked(server: AuthServer, name: str, rtype: str) -> int:
+    return sum(1 for q in server.queries if (q.qname, q.qtype) == (name, rtype))
+
+
+async def test_run_cache_asks_each_question_once_async_concurrent_and_blocking(zone, dns_client):
+    run = dns_client.with_run_cache()
+    together = await asyncio.gather(*(run.txt("example.com") for _ in range(10)))
+    again = await run.txt("example.com")
+    blocking = await asyncio.to_thread(run.lookup_sync, "example.com", "TXT")
+    answer = await asyncio.to_thread(run.sync_resolver().resolve, "example.com", "TXT")
+    assert {lookup.values for lookup in [*together, again, blocking]} == {
+        ("v=spf1 mx -all", "google-site-verification=abc")
+    }
+    assert len(answer) == 2
+    assert _asked(zone, "example.com", "TXT") == 1
+
+
+async def test_run_cache_remembers_absence_but_never_a_failure(zone, dns_client):
+    run = dns_client.with_run_cache()
+    assert (await run.txt("nothere.example.com")).outcome is Outcome.NXDOMAIN
+    assert (await run.txt("nothere.example.com")).outcome is Outcome.NXDOMAIN
+    assert _asked(zone, "nothere.example.com", "TXT") == 1
+    zone.set_failure("mail.example.com", "servfail")
+    assert (await run.a("mail.example.com")).failed
+    zone.set_failure("mail.example.com", None)
+    assert (await run.a("mail.example.com")).values == ("192.0.2.10",)
+
+
+async def test_a_fresh_run_sees_a_change_published_after_the_previous_run(zone, dns_client):
+    first_run = dns_client.with_run_cache()
+    assert (await first_run.txt("_dmarc.example.com")).values == ("v=DMARC1; p=none",)
+    zone.set_txt("_dmarc.example.com", ["v=DMARC1; p=quarantine"])
+    # the cache lives for one run: the next run (a re-verify) asks the server again
+    assert (await dns_client.with_run_cache().txt("_dmarc.example.com")).values == (
+        "v=DMARC1; p=quarantine",
+    )
+    assert (await dns_client.txt("_dmarc.example.com")).values == ("v=DMARC1; p=quarantine",)
+    assert not dns_client.caching and first_run.caching
+
+
+async def test_without_a_run_cache_every_lookup_goes_to_the_server(zone, dns_client):
+    await dns_client.txt("example.com")
+    await dns_client.txt("example.com")
+    assert _asked(zone, "example.com", "TXT") == 2
