@@ -24,7 +24,7 @@ from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Se
 from smewizard import checklist
 from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
 from smewizard.actions.base import Action
-from smewizard.engine import run_step
+from smewizard.engine import run_context, run_step
 from smewizard.model import Assessment, Record
 from smewizard.steps.base import Context, ServerFacts, Step
 from smewizard.steps.registry import STEP_INFO, StepInfo, load_step
@@ -131,6 +131,8 @@ class SmeWizardApp(App[None]):
         self.assessments: dict[str, Assessment] = {}
         self.probing: set[str] = set()
         self._render_lock = asyncio.Lock()
+        self._shown: tuple[str, str | None] | None = None  # (step, domain) in the main area
+        self._scroll_pending: float | None = None  # asked of #main, not yet laid out
 
     def step(self, key: str) -> Step:
         """The step's implementation (imported on first use; raises if it cannot be)."""
@@ -187,13 +189,17 @@ class SmeWizardApp(App[None]):
         )
 
     async def render_current(self) -> None:
-        """Rebuild the main area from the current step's snapshot, keeping the scroll place."""
+        """Rebuild the main area from the current step's snapshot: a rebuilt step keeps its
+        scroll place, a newly opened step or domain starts at the top."""
         async with self._render_lock:
             main = self.query_one("#main", VerticalScroll)
+            shown, self._shown = self._shown, (self.current, self.domain)
             if self.current == DASHBOARD:
                 await self._render_dashboard(main)
                 return
-            scroll_y = main.scroll_y
+            # a rebuild right after another reads the place asked for, not the one laid out yet
+            place = main.scroll_y if self._scroll_pending is None else self._scroll_pending
+            scroll_y = place if shown == self._shown else 0
             focused = self.focused
             in_main = focused is not None and main in focused.ancestors
             # a rebuilt text field must not catch the next key (digits switch steps)
@@ -201,12 +207,18 @@ class SmeWizardApp(App[None]):
             snapshot = self.snapshot(self.current)
             await main.remove_children()
             await main.mount(view_class(self.current)(snapshot, id="step-view"))
-            main.scroll_to(y=scroll_y, animate=False)
+            main.scroll_to(y=scroll_y, animate=False)  # after the next refresh, like:
+            self._scroll_pending = scroll_y
+            main.call_after_refresh(self._scroll_settled, scroll_y)
             again = main.query(f"#{refocus}") if refocus else None
             if again:  # e.g. the Re-verify button the admin just pressed
                 again.first().focus(scroll_visible=False)
             elif in_main:
                 main.focus(scroll_visible=False)
+
+    def _scroll_settled(self, scroll_y: float) -> None:
+        if self._scroll_pending == scroll_y:
+            self._scroll_pending = None
 
     def dashboard_snapshot(self) -> DashboardSnapshot:
         assessments = {k: a for k, a in self.assessments.items() if self.available.get(k)}
@@ -263,16 +275,17 @@ class SmeWizardApp(App[None]):
     def _probe_steps(self, keys: list[str]) -> None:
         """Runs in a worker thread, with its own asyncio loop."""
         self.call_from_thread(self._probing_started, keys)
+        ctx = run_context(self.ctx)  # this run's DNS answers, shared by its steps; a re-verify gets new ones
 
         async def probe_all() -> None:
-            server = await probe_server(self.ctx)
+            server = await probe_server(ctx)
             self.call_from_thread(self._server_probed, server)
             await asyncio.gather(*(probe_one(key, server) for key in keys))
 
         async def probe_one(key: str, server: ServerFacts) -> None:
             try:
                 step = self.step(key)
-                facts, assessment = await run_step(self.ctx, step, server)
+                facts, assessment = await run_step(ctx, step, server)
             except Exception as exc:  # noqa: BLE001 - shown in the step's view, never a traceback
                 self.call_from_thread(self._probe_failed, [key], describe_error(exc))
                 return

@@ -247,3 +247,31 @@ async def test_probe_failure_is_shown_in_the_view_not_raised(tmp_path):
         notice = app.query_one("#step-view .notice")
         assert "The probe failed" in str(notice.render())
         assert app.query_one(StepItem).status is Status.UNKNOWN
+
+
+async def test_a_step_or_domain_opens_at_the_top_and_reverify_keeps_the_place(make_app):
+    app, _ = make_app(start_step="dmarc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: not app.probing and len(app.assessments) >= 6, "the audit finished")
+        main = app.query_one("#main")
+        await pilot.pause()
+        assert main.max_scroll_y > 5  # the DMARC step is taller than the screen
+        main.scroll_end(animate=False)
+        await pilot.pause()
+        assert main.scroll_y > 5
+        app.reverify("dmarc")
+        await until(pilot, lambda: "dmarc" in app.probing, "re-verify started")
+        await until(pilot, lambda: "dmarc" not in app.probing, "re-verified")
+        await pilot.pause()
+        assert main.scroll_y > 5  # the same step rebuilt: the admin's place is kept
+        await pilot.press("4")
+        await until(pilot, lambda: app.current == "helo", "HELO opened")
+        await pilot.pause()
+        assert main.scroll_y == 0
+        main.scroll_end(animate=False)
+        await pilot.pause()
+        assert main.scroll_y > 0
+        app.select_domain("example.org")
+        await until(pilot, lambda: app.domain == "example.org", "domain switched")
+        await pilot.pause()
+        assert main.scroll_y == 0
