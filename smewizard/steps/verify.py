@@ -28,6 +28,11 @@ from smewizard.steps.base import Context, ServerFacts
 KEY = "verify"
 P10, P11 = "Part 10", "Part 11"
 MAILSTATS_PATHS = ("/usr/bin/mailstats.pl", "/etc/e-smith/events/actions/mailstats")
+QPSMTPD_CONFIG = "/var/service/qpsmtpd/config"
+DKIM_KEYS = "/home/e-smith/dkim_keys"
+# What email-update rewrites (plugins, the per-domain link folders) and where keys are written;
+# directory mtimes move whenever an entry is added, replaced or removed.
+SIGNING_INPUTS = (f"{QPSMTPD_CONFIG}/plugins", f"{QPSMTPD_CONFIG}/dkim", f"{DKIM_KEYS}/default")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class VerifyFacts:
     qmail_error: str | None
     mailstats: bool
     signing_enabled: bool
+    # per domain: newest mtime (Unix seconds) of what decides its signing; log lines older than
+    # this say nothing about the current configuration
+    signing_changed: dict[str, float] = field(default_factory=dict)
 
 
 class VerifyStep:
@@ -51,7 +59,8 @@ class VerifyStep:
         qmail, qmail_error = await ctx.io(_read, read_qmail, ctx.host)
         mailstats = any([await ctx.io(ctx.host.exists, p) for p in MAILSTATS_PATHS])
         signing = (server.config.qpsmtpd.get("DKIMSigning") or "").lower() == "enabled"
-        return VerifyFacts(server.domains, qpsmtpd, qpsmtpd_error, qmail, qmail_error, mailstats, signing)
+        changed = await ctx.io(signing_changed_at, ctx.host, server.domains)
+        return VerifyFacts(server.domains, qpsmtpd, qpsmtpd_error, qmail, qmail_error, mailstats, signing, changed)
 
     def assess(self, facts: VerifyFacts) -> Assessment:
         findings: list[Finding] = []
@@ -63,12 +72,43 @@ class VerifyStep:
         else:
             findings.extend(_coverage(facts.qpsmtpd))
             for domain in facts.domains:
-                findings.extend(_domain_findings(domain, facts.qpsmtpd, facts.signing_enabled))
+                findings.extend(_domain_findings(domain, facts.qpsmtpd, facts.signing_enabled,
+                                                 facts.signing_changed.get(domain)))
             findings.extend(_verdicts(facts.qpsmtpd))
         findings.extend(_qmail(facts))
         findings.append(_mail_tester())
         findings.append(_mailstats(facts.mailstats))
         return Assessment(KEY, tuple(findings))
+
+
+def signing_changed_at(host, domains) -> dict[str, float]:
+    """Per domain, when its signing configuration last changed: the newest mtime of the qpsmtpd
+    plugins file, the dkim link folders and the key folders (unreadable or missing ones are
+    skipped: no time is better than a wrong one)."""
+    shared = _newest(host, SIGNING_INPUTS)
+    out: dict[str, float] = {}
+    for domain in domains:
+        try:
+            name = validate.domain_name(domain)
+        except validate.InvalidValue:
+            continue
+        own = _newest(host, (f"{QPSMTPD_CONFIG}/dkim/{name}", f"{DKIM_KEYS}/{name}"))
+        newest = max((t for t in (shared, own) if t is not None), default=None)
+        if newest is not None:
+            out[domain] = newest
+    return out
+
+
+def _newest(host, paths) -> float | None:
+    times = []
+    for path in paths:
+        try:
+            st = host.stat(path)
+        except HostError:
+            continue
+        if st is not None:
+            times.append(st.mtime)
+    return max(times, default=None)
 
 
 def _read(reader, host):
@@ -91,12 +131,18 @@ def _coverage(log: LogSummary) -> list[Finding]:
         f"decoded as tai64nlocal does, shown in UTC{extra} (guide Part 10).", P10)]
 
 
-def _domain_findings(domain: str, log: LogSummary, signing_enabled: bool) -> list[Finding]:
+def _domain_findings(domain: str, log: LogSummary, signing_enabled: bool,
+                     changed: float | None = None) -> list[Finding]:
     entry = log.domain(domain)
     out: list[Finding] = []
     signed, skip = entry.last_signed, entry.last_skip
     skip_is_latest = skip is not None and (signed is None or _after(skip.when, signed.when))
-    if entry.errors:
+    error_is_latest = entry.last_error is not None and all(
+        _after(entry.last_error.when, other.when) for other in (signed, skip) if other is not None)
+    latest = skip if skip_is_latest else entry.last_error if error_is_latest else None
+    if latest is not None and _before_change(latest, changed):
+        return [_stale(domain, latest, changed)]
+    if entry.errors and not _before_change(entry.last_error, changed):
         out.append(Finding(
             "VER004", Status.FAIL, f"qpsmtpd could not read the DKIM key of {domain} ({entry.errors}×, last {_when(entry.last_error)})",
             f"The log says: {entry.last_error.text}. The key files must be readable by the qpsmtpd user "
@@ -125,6 +171,21 @@ def _domain_findings(domain: str, log: LogSummary, signing_enabled: bool) -> lis
             f"address @{domain} through the server (Test & logs screen, or your mail client), then "
             "re-verify (guide Part 10).", P10, domain))
     return out
+
+
+def _before_change(line, changed: float | None) -> bool:
+    return line is not None and line.when is not None and changed is not None and line.when.timestamp < changed
+
+
+def _stale(domain: str, latest, changed: float) -> Finding:
+    when = datetime.fromtimestamp(changed, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Finding(
+        "VER006", Status.UNKNOWN,
+        f"No message from {domain} signed since the signing configuration changed ({when}): send a test",
+        f"The latest dkim line for {domain}, `{latest.text}` ({_when(latest)}), is older than the last "
+        "change to the DKIM keys, their links or the qpsmtpd plugins list (email-update), so it says "
+        "nothing about the current configuration. Send a test message from an address "
+        f"@{domain} (t on this screen) and re-verify (guide Parts 2 and 10).", P10, domain)
 
 
 def _after(a: Tai64n | None, b: Tai64n | None) -> bool:

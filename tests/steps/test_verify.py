@@ -6,15 +6,18 @@ from __future__ import annotations
 import shutil
 import socket
 import threading
+import time
 
 import pytest
 
 from smewizard import validate
+from smewizard.actions.apply import apply_actions
 from smewizard.logs import LogTail
 from smewizard.logs.tai64n import encode
 from smewizard.model import Status
 from smewizard.steps import verify
 from smewizard.steps.base import Context
+from smewizard.steps.registry import info, load_step
 from smewizard.steps.server import probe_server
 
 
@@ -43,6 +46,26 @@ async def test_demo_server_log_shows_signing_skipped_with_the_cause(sim_dns):
     skipped = codes(out, "example.org")["VER002"]
     assert skipped.status is Status.FAIL and "DKIMSigning is not enabled" in skipped.explanation
     assert out.status is Status.FAIL
+
+
+async def test_skip_lines_older_than_the_dkim_fix_are_not_current_evidence(sim_dns):
+    """QA T8: after DKIM is applied (keys, DKIMSigning, email-update) the logged skips predate
+    the change: 'send a test', never a failure that contradicts the DKIM step."""
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns)
+    server = await probe_server(ctx)
+    dkim_step = load_step(info("dkim"))
+    fix = dkim_step.assess(await dkim_step.probe(ctx, server))
+    assert apply_actions(ctx.host, fix.actions).ok
+    out = await assess(sim, dns)
+    for domain in ("example.com", "example.org"):
+        found = codes(out, domain)
+        assert "VER002" not in found
+        assert found["VER006"].status is Status.UNKNOWN and "send a test" in found["VER006"].message
+    with open(sim.root / "var/log/qpsmtpd/current", "a") as log:  # a skip logged after the change counts
+        log.write(f"{encode(int(time.time()) + 5)} 4242 (data_post_headers) dkim: skip, DKIM not configured for example.org\n")
+    again = codes(await assess(sim, dns), "example.org")
+    assert again["VER002"].status is Status.FAIL and "VER006" not in again
 
 
 async def test_a_domain_without_traffic_is_unknown_not_pass(sim_dns):
