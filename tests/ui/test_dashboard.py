@@ -98,6 +98,27 @@ async def test_a_step_being_probed_shows_probing_not_a_stale_verdict():
         assert cell_text(table, "dkim-keys", "example.com") == "· n.a."
 
 
+def rendered_row(table: DataTable, row: str) -> str:
+    return table.render_line(table.get_row_index(row) + 1).text  # + 1: the header line
+
+
+async def test_updated_cells_are_painted_and_the_other_rows_stay_as_they_were():
+    probing = DashboardSnapshot(checklist.build(("example.com",), {}), probing=frozenset({"spf", "dkim"}))
+    app = DashboardHarness(probing)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one("#checklist", DataTable)
+        await pilot.pause()
+        assert "probing" in rendered_row(table, "spf-no-ptr")
+        assert "probing" in rendered_row(table, "dkim-keys")
+        app.query_one(Dashboard).update_snapshot(
+            DashboardSnapshot(probing.checklist, probing=frozenset({"dkim"})))
+        await pilot.pause()
+        assert "probing" not in rendered_row(table, "spf-no-ptr")
+        assert "n.a." in rendered_row(table, "spf-no-ptr")
+        assert "probing" in rendered_row(table, "dkim-keys")
+        assert cell_text(table, "spf-no-ptr", "example.com") == "· n.a."
+
+
 class DashboardHarness(App[None]):
     CSS_PATH = stylesheets()
 

@@ -72,8 +72,11 @@ class StepItem(ListItem):
         self._refresh()
 
     def _spin(self) -> None:
+        # Only the icon changes (one cell wide, like every frame): no class change, no layout,
+        # so seven spinners do not restyle and reflow the screen ten times a second each.
         self._frame += 1
-        self._refresh()
+        if self.is_mounted:
+            self.query_one(".step-label", Label).update(self._text(), layout=False)
 
 
 class StepSidebar(ListView):
