@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from smewizard import validate
-from smewizard.host.base import HostError
+from smewizard.host.base import Host, HostError
 from smewizard.logs import QmailSummary, read_qmail, read_qpsmtpd, stamp_text
 from smewizard.logs.scan import LogSummary
 from smewizard.logs.tai64n import Tai64n
@@ -302,17 +302,45 @@ def build_test_message(sender: str, recipient: str, now: datetime | None = None)
     return msg, token
 
 
+def send_through_server(server: Host, sender: str, recipient: str, smtp_host: str = "127.0.0.1",
+                        smtp_port: int = 25, timeout: float = 30.0) -> SentMessage:
+    """The live test's submission: to `smtp_host:smtp_port` as the SERVER sees it (its own
+    qpsmtpd on 127.0.0.1:25), reached through `server.tcp_endpoint` (directly for a local host,
+    an SSH forward with --host), so the message lands in the log the wizard watches."""
+    sender = mailbox(sender, "sender")
+    recipient = mailbox(recipient, "recipient")
+    try:
+        smtp_host = validate.ip_address(smtp_host)
+    except validate.InvalidValue:
+        raise validate.InvalidValue(
+            f"SMTP host {smtp_host!r} must be an IP address as the server sees it (127.0.0.1 is its own qpsmtpd)"
+        ) from None
+    _check_port(smtp_port)
+    where = f"{smtp_host}:{smtp_port} on the server"
+    try:
+        local_host, local_port = server.tcp_endpoint(smtp_host, smtp_port)
+    except HostError as exc:
+        raise SendFailed(f"cannot reach {where}: {exc}") from None
+    return send_test_message(sender, recipient, local_host, local_port, timeout, where=where)
+
+
+def _check_port(port: int) -> None:
+    if not 0 < port < 65536:
+        raise validate.InvalidValue(f"port {port} is not between 1 and 65535")
+
+
 def send_test_message(sender: str, recipient: str, host: str = "127.0.0.1", port: int = 25,
-                      timeout: float = 30.0) -> SentMessage:
+                      timeout: float = 30.0, where: str | None = None) -> SentMessage:
     """Submit one message the way SME's own clients do: plain SMTP to the local qpsmtpd, where
-    127.0.0.1 is a relay client (no AUTH), with the envelope sender in a hosted domain."""
+    127.0.0.1 is a relay client (no AUTH), with the envelope sender in a hosted domain. `host`
+    is where THIS process connects; `where` names it for the admin (e.g. the server's side of
+    a forward). The live test goes through send_through_server."""
     sender = mailbox(sender, "sender")
     recipient = mailbox(recipient, "recipient")
     host = validate.ip_address(host) if re.match(r"^[\d.:]+$", host) else validate.domain_name(host)
-    if not 0 < port < 65536:
-        raise validate.InvalidValue(f"port {port} is not between 1 and 65535")
+    _check_port(port)
     msg, token = build_test_message(sender, recipient)
-    where = f"{host}:{port}"
+    where = where or f"{host}:{port}"
     try:
         with smtplib.SMTP(host, port, timeout=timeout) as smtp:
             smtp.ehlo_or_helo_if_needed()

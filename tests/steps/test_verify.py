@@ -12,6 +12,8 @@ import pytest
 
 from smewizard import validate
 from smewizard.actions.apply import apply_actions
+from smewizard.host import LocalHost
+from smewizard.host.base import HostError
 from smewizard.logs import LogTail
 from smewizard.logs.tai64n import encode
 from smewizard.model import Status
@@ -159,6 +161,45 @@ class TinyQpsmtpd:
                     conn.sendall(b"221 bye\r\n")
                     break
         self.sock.close()
+
+
+class ForwardingHost(LocalHost):
+    """A server whose own loopback is not this machine's (as with --host): tcp_endpoint maps
+    the server-side address to where this process must connect, as SshHost's forward does."""
+
+    def __init__(self, root, forwards):
+        super().__init__(root)
+        self.forwards, self.asked = forwards, []
+
+    def tcp_endpoint(self, host, port):
+        self.asked.append((host, port))
+        if (host, port) not in self.forwards:
+            raise HostError(f"ssh -O forward failed for {host}:{port}")
+        return self.forwards[(host, port)]
+
+
+def test_the_live_test_reaches_the_servers_own_smtp_through_the_host(sim_root):
+    """QA T10b: with --host, 127.0.0.1:25 must be the SERVER's qpsmtpd, not the workstation's."""
+    sim = sim_root("good")
+    server = TinyQpsmtpd(sim.root / "var/log/qpsmtpd/current", signs=True)
+    host = ForwardingHost(sim.root, {("127.0.0.1", 25): ("127.0.0.1", server.port)})
+    sent = verify.send_through_server(host, "alice@example.com", "check@mail-tester.example")
+    server.thread.join(5)
+    assert host.asked == [("127.0.0.1", 25)] and "Queued!" in sent.reply
+    assert sent.server == "127.0.0.1:25 on the server"
+
+
+def test_a_forward_that_cannot_be_opened_is_a_clear_failure(sim_root):
+    host = ForwardingHost(sim_root("good").root, {})
+    with pytest.raises(verify.SendFailed, match="cannot reach 127.0.0.1:25 on the server: ssh -O forward failed"):
+        verify.send_through_server(host, "alice@example.com", "check@mail-tester.example")
+
+
+def test_the_smtp_host_is_an_address_as_the_server_sees_it(sim_root):
+    host = ForwardingHost(sim_root("good").root, {})
+    with pytest.raises(validate.InvalidValue, match="IP address as the server sees it"):
+        verify.send_through_server(host, "alice@example.com", "check@mail-tester.example", "mail.example.com")
+    assert host.asked == []  # refused before any forward is opened
 
 
 @pytest.mark.parametrize("signs", [True, False])

@@ -78,3 +78,22 @@ async def test_live_test_against_real_qpsmtpd(lab_dir, auth_server, dns_client):
     summary = scan_files([str(lab.log_file)])
     assert summary.domain(SIGNED).signed == 1 and summary.unattributed_signed == 0
     assert summary.domain(UNSIGNED).skipped == 1
+
+
+def test_live_test_submits_through_a_real_ssh_forward(tmp_path):
+    """--host: the test message reaches the SERVER's 127.0.0.1:<port> through OpenSSH's local
+    forward (Host.tcp_endpoint), with the wizard's own submission code."""
+    from smewizard.host.ssh import SshHost
+    from tests.lab.sshd import start_sshd, stop_sshd
+    from tests.steps.test_verify import TinyQpsmtpd
+
+    sshd = start_sshd(tmp_path / "sshd")
+    smtp = TinyQpsmtpd(tmp_path / "current", signs=True)
+    try:
+        with SshHost(sshd.target, ssh_config=str(sshd.client_config)) as host:
+            sent = verify.send_through_server(host, "alice@example.com", "check@mail-tester.example",
+                                              "127.0.0.1", smtp.port)
+    finally:
+        stop_sshd(sshd)
+    assert "Queued!" in sent.reply and sent.server == f"127.0.0.1:{smtp.port} on the server"
+    assert "dkim: pass, we signed the message" in (tmp_path / "current").read_text()

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static, TextArea
 
 from smewizard.steps.base import Context
 from smewizard.ui.app import SmeWizardApp
-from tests.steps.test_verify import TinyQpsmtpd
+from tests.steps.test_verify import ForwardingHost, TinyQpsmtpd
 from tests.ui.test_app import until
 
 HEADER = """Authentication-Results: mx.google.com;
@@ -95,3 +95,21 @@ async def test_send_without_a_recipient_says_what_is_needed(sim_dns):
         assert "recipient" in notes.lower()
         assert app.focused is app.query_one("#test-recipient", Input)  # the field to fill is where the cursor is
         assert not app.verify_live_test.running
+
+
+async def test_the_send_goes_to_the_servers_own_port_25_through_the_host(sim_dns):
+    """QA T10b: the default 127.0.0.1:25 is the server's, reached through Host.tcp_endpoint
+    (an SSH forward with --host), never this machine's port 25."""
+    sim, dns = sim_dns("good")
+    server = TinyQpsmtpd(sim.root / "var/log/qpsmtpd/current", signs=True)
+    host = ForwardingHost(sim.root, {("127.0.0.1", 25): ("127.0.0.1", server.port)})
+    app = SmeWizardApp(Context(host=host, dns=dns), server_label="test", env={}, start_step="verify")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await ready(app, pilot)
+        app.query_one("#test-sender", Input).value = "alice@example.com"
+        app.query_one("#test-recipient", Input).value = "check@mail-tester.example"
+        await pilot.click("#send-test")
+        await until(pilot, lambda: not app.verify_live_test.running and "Not run" not in app.verify_live_test.status,
+                    "the live test finished")
+        assert "signed the test message" in app.verify_live_test.status
+        assert host.asked == [("127.0.0.1", 25)]

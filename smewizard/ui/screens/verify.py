@@ -1,8 +1,8 @@
 """Test & logs screen: the generic step view plus a live test and an Authentication-Results
 explainer (guide Part 10).
 
-Live test: send one message through the server's own SMTP service (127.0.0.1:25 by default, as
-SME's local clients submit), then follow the qpsmtpd log until the dkim line of that message
+Live test: send one message through the server's own SMTP service (127.0.0.1:25 as the SERVER
+sees it, as SME's local clients submit; over --host an SSH forward reaches it), then follow the qpsmtpd log until the dkim line of that message
 appears. Both run in an app-level thread worker, and their state lives in `LiveTest` on the
 app, so the view being rebuilt (every probe result rebuilds it) neither stops nor forgets them.
 """
@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Log, Static, TextArea
 
 from smewizard.logs import QPSMTPD_CURRENT, LogTail, stamp_text
 from smewizard.mail.authresults import Expected, Explanation, UnreadableHeader, explain
-from smewizard.steps.verify import SendFailed, TestWatch, send_test_message
+from smewizard.steps.verify import SendFailed, TestWatch, send_through_server
 from smewizard.ui.screens.step import Section, StepView
 from smewizard.ui.status import STATUS_ICON, status_class
 from smewizard.validate import InvalidValue
@@ -95,9 +95,9 @@ def run_live_test(app, state: LiveTest, sender: str, recipient: str, host: str, 
         call(state.set_status, f"Cannot read {QPSMTPD_CURRENT}: {exc}", "-unknown")
         call(state.finished)
         return
-    call(state.set_status, f"Sending from {sender} to {recipient} through {host}:{port}…", "-probing")
+    call(state.set_status, f"Sending from {sender} to {recipient} through {host}:{port} on the server…", "-probing")
     try:
-        sent = send_test_message(sender, recipient, host, port)
+        sent = send_through_server(app.ctx.host, sender, recipient, host, port)
     except (SendFailed, InvalidValue) as exc:
         call(state.set_status, f"Not sent: {exc}", "-fail")
         call(state.finished)
@@ -144,19 +144,19 @@ class View(StepView):
         live = self.live
         if not live.sender and self.snapshot.server is not None and self.snapshot.server.domains:
             live.sender = f"admin@{self.snapshot.domain or self.snapshot.server.domains[0]}"
-        yield Section("Live test: send through this server and watch the log", self._live_test(live), id="live-test")
+        yield Section("Live test: send via the server, watch its log", self._live_test(live), id="live-test")
         yield Section("Paste an Authentication-Results header", self._explainer(live), id="explainer")
 
     def _live_test(self, live: LiveTest) -> Vertical:
         return Vertical(
             Horizontal(
                 Input(live.sender, placeholder="sender@hosted-domain", id="test-sender", compact=True),
-                Input(live.recipient, placeholder="recipient (e.g. a mail-tester.com address)",
+                Input(live.recipient, placeholder="recipient, e.g. mail-tester.com",
                       id="test-recipient", compact=True),
                 classes="test-row",
             ),
             Horizontal(
-                Input(live.host, placeholder="SMTP host", id="test-host", compact=True),
+                Input(live.host, placeholder="SMTP IP on the server", id="test-host", compact=True),
                 Input(live.port, placeholder="port", id="test-port", type="integer", compact=True),
                 Button("Send test (t)", id="send-test", compact=True, variant="primary", disabled=live.running),
                 classes="test-row",
