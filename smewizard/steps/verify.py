@@ -126,9 +126,13 @@ def _coverage(log: LogSummary) -> list[Finding]:
     span = f"{stamp_text(log.first)} to {stamp_text(log.last)}" if log.first and log.last else "an unknown period"
     extra = f"; {log.unattributed_signed} signed message(s) could not be tied to a domain" if log.unattributed_signed else ""
     return [Finding(
-        "VER011", Status.INFO, f"qpsmtpd log: {len(log.files)} file(s), {log.bytes_read:,} bytes, {span}",
-        "Files are read oldest first (rotated @….s files, then current); times are the TAI64N labels "
-        f"decoded as tai64nlocal does, shown in UTC{extra} (guide Part 10).", P10)]
+        "VER011", Status.INFO,
+        f"qpsmtpd log: {len(log.files)} file(s), {log.bytes_read:,} bytes, {span} (times decoded by smewizard)",
+        "Files are read oldest first (rotated @….s files, then current). multilog stamps each line "
+        "with a TAI64N label (@4000…); smewizard decodes these itself, exactly as daemontools' "
+        "tai64nlocal would, and shows them in UTC, so nothing needs installing on the server. The "
+        "guide notes that SME v10 has no tai64nlocal: that only matters when reading the files by "
+        f"hand (guide Part 10){extra}.", P10)]
 
 
 def _domain_findings(domain: str, log: LogSummary, signing_enabled: bool,

@@ -42,6 +42,15 @@ async def test_good_server_log_shows_each_domain_signed(sim_dns):
     assert "VER011" in codes(out) and codes(out)["VER015"].message.startswith("qmail deliveries: 2 delivered")
 
 
+async def test_log_times_are_decoded_here_so_tai64nlocal_is_not_needed(sim_dns):
+    """guide Part 10 says SME v10 lacks tai64nlocal: the admin is told the wizard decodes the
+    labels itself."""
+    sim, dns = sim_dns("good")
+    coverage = codes(await assess(sim, dns))["VER011"]
+    assert "decoded by smewizard" in coverage.message
+    assert "nothing needs installing" in coverage.explanation and "tai64nlocal" in coverage.explanation
+
+
 async def test_demo_server_log_shows_signing_skipped_with_the_cause(sim_dns):
     sim, dns = sim_dns("demo")
     out = await assess(sim, dns)
