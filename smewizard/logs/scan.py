@@ -11,15 +11,18 @@ sender's domain (plugins/dkim `get_keydir`), which we learn from lines of the sa
 plugin's own `info, using <zone> key for …` (parent-domain key) or, failing that, the
 `logging::logterse` summary of the transaction, whose fourth field is `<user@domain>`.
 
-Speed: the file is read in big chunks and searched with one regular expression whose literal
-prefix lets `re` skip uninteresting text in C; only matching lines are decoded. Nothing holds
-more than one chunk (see bench/bench_logs.py for the figures against grep).
+Speed: blocks are scanned in place (no copy; only a line cut by a block boundary is joined) with
+one regular expression whose literal prefix ") " lets `re` skip text in C and whose trie of
+alternatives rejects an ordinary line at its plugin name's first byte; Python only touches matched
+lines, keeps the ones it may report raw and decodes them once at the end. Nothing holds more than
+one block. bench/bench_logs.py prints the figures against grep; the `re` pass alone costs about as
+much as `grep -c` does, so the per-transaction attribution in Python is what remains to win.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -31,17 +34,24 @@ CHUNK_SIZE = 8 << 20
 ROTATED_RE = re.compile(r"@[0-9a-f]{24}\.[su]")
 KEEP_RECENT = 20  # examples kept per verdict kind
 
-# One pattern, literal prefix ") " (the end of "(hook)"). The frequent outcomes have their own
-# groups, so the loop tells them apart by `lastindex` and counts them without building anything.
+# One pattern, literal prefix ") " (the end of "(hook)"), then a trie: every alternative of the
+# inner group starts with its own literal, so `re` rejects the ordinary ") helo: …" at the first
+# byte instead of trying twenty alternatives (that was 2/3 of the time). Each outcome ends in its
+# own group, so `lastindex` tells the loop what it found without building anything.
 _INTERESTING = re.compile(
-    rb"\) (?:(dkim: pass, we signed the message)|(spamassassin: pass)"
-    rb"|(virus::\w+: pass|clamav: pass|clamdscan: pass)|(logging::logterse: )([^\n]*)"
-    rb"|(dkim: skip, DKIM not configured for |dkim: info, using |dkim: error, |spamassassin: "
-    rb"|virus::\w+: |clamav: |clamdscan: |(?:check_)?badmailfrom(?:to)?: (?=fail))([^\n]*))"
+    rb"\) (?:"
+    rb"dkim: (?:pass, we signed the message()|skip, DKIM not configured for ([^\n]*)"
+    rb"|info, using ([^\n]*)|error, ([^\n]*))"
+    rb"|spamassassin: (?:pass()|([^\n]*))"
+    rb"|logging::logterse: ([^\n]*)"
+    rb"|virus::\w+: (?:pass()|([^\n]*))"
+    rb"|c(?:lam(?:av|dscan): (?:pass()|([^\n]*))|heck_badmailfrom(?:to)?: (?=fail)([^\n]*))"
+    rb"|badmailfrom(?:to)?: (?=fail)([^\n]*)"
+    rb")"
 )
-_SIGNED, _SA_PASS, _AV_PASS, _LOGTERSE, _OTHER = 1, 2, 3, 5, 7
-# Without logterse (plain qpsmtpd), forkserver logs the envelope at loglevel 6 (LOGINFO,
-# Qpsmtpd::TcpServer): "<pid> dispatching MAIL FROM:<user@domain>".
+_SIGNED, _SKIP, _INFO, _ERROR, _SA_PASS, _SA, _LOGTERSE = 1, 2, 3, 4, 5, 6, 7
+_SIGNED_LENGTH = len(b") dkim: pass, we signed the message")
+_VIRUS_PASS, _VIRUS, _CLAM_PASS, _CLAM, _CHECK_BADMAILFROM, _BADMAILFROM = 8, 9, 10, 11, 12, 13
 _DISPATCH_FROM = re.compile(rb" dispatching MAIL FROM:\s*<[^>@\n]*@([^>\s]+)>", re.IGNORECASE)
 _USING_KEY = re.compile(rb"(\S+) key for")
 _LOGTERSE_SENDER = re.compile(rb"`?\s*[^\t]*\t[^\t]*\t[^\t]*\t<([^>\t]*)>\t[^\t]*\t([^\t]*)\t(\d*)")
@@ -145,6 +155,35 @@ def verdict_word(message: bytes) -> str:
     return word or "other"
 
 
+def _verdict(message: bytes) -> str:
+    """verdict_word, without its splitting and decoding for the usual `pass, …` / `fail, …`."""
+    if message[:6] == b"pass, ":
+        return "pass"
+    if message[:6] == b"fail, " and message[6:7] not in b" \t\n\r\x0b\x0c":
+        return "tolerated" if message[6:15].lower() == b"tolerated" else "fail"
+    return verdict_word(message)
+
+
+def _sender_domain(sender: bytes) -> bytes | bool:
+    """`<user@Example.COM>` -> b"example.com"; False when there is no "@" (not attributable)."""
+    at = sender.rfind(b"@")
+    return sender[at + 1 :].rstrip(b">").lower() if at >= 0 else False
+
+
+_HEAD_WINDOW = 100  # bytes before a marker that hold the line's label, PID and hook in practice
+
+
+def _after_label(line: bytes) -> bytes:
+    """The line from its PID on, when it has no well-formed 25-byte label."""
+    return line[line.find(b" ") + 1 :] if line[:1] == b"@" else line
+
+
+def _pid_slow(chunk: bytes, start: int) -> bytes:
+    """The PID of the line starting at `start`, when it is not followed by a space on its line."""
+    at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
+    return chunk[at : chunk.find(b" ", at)]
+
+
 def _pid_at(chunk: bytes, start: int) -> int:
     """Where the PID starts in a line whose label is not a well-formed 25-byte label."""
     if chunk[start : start + 1] == b"@":
@@ -153,7 +192,7 @@ def _pid_at(chunk: bytes, start: int) -> int:
 
 
 class _Scanner:
-    """Consumes chunks that end at a line boundary; keeps PID state across chunks.
+    """Consumes line-complete stretches `chunk[lo:hi]` (bytes or mmap); keeps PID state across them.
 
     Signed lines wait in `pending` (PID → raw line) until their transaction's summary line
     names the sender; per domain only the raw last line is kept and decoded at the end."""
@@ -166,82 +205,115 @@ class _Scanner:
         self.signed_count: Counter = Counter()
         self.source = ""
         self.logterse_seen = False
-        self.mail_from = {}
+        self.mail_from: dict[bytes, bytes] = {}
+        self.rejected_pids: dict[bytes, None] = {}
+        self.sender_domains: dict[bytes, bytes | bool] = {}  # logterse sender field -> _sender_domain
+        # Lines that may be reported are kept raw (head, text, file) and decoded once, in finish():
+        # most of them are superseded by a later one before the scan ends.
+        self.sa_recent: deque[tuple[bytes, bytes, str]] = deque(maxlen=KEEP_RECENT)
+        self.skip_count: Counter = Counter()  # raw domain text of "DKIM not configured for …"
+        self.skip_last: dict[bytes, tuple[bytes, bytes, str]] = {}  # same keys, latest last
 
-    def feed(self, chunk: bytes) -> None:
-        rfind, find = chunk.rfind, chunk.find
-        pending = self.pending
-        sa_pass = av_pass = 0
-        for match in _INTERESTING.finditer(chunk):
+    def feed(self, chunk: bytes, lo: int = 0, hi: int | None = None) -> None:
+        """Scan `chunk[lo:hi]`, which starts at a line start and ends after a newline.
+
+        The hot loop: one C-level regex pass; Python only touches lines the regex matched, and
+        of the frequent ones (signed, logterse, SpamAssassin/ClamAV pass) only as far as needed."""
+        if hi is None:
+            hi = len(chunk)
+        rfind = chunk.rfind
+        base = lo - 1 if lo else 0  # rfind(b"\n", base, p) always finds the start of p's line
+        pending, key_domain = self.pending, self.key_domain
+        last_signed, signed_count, source = self.last_signed, self.signed_count, self.source
+        sender_domains = self.sender_domains
+        logterse = False
+        sa_pass = av_pass = unattributed = 0
+        for match in _INTERESTING.finditer(chunk, lo, hi):
             kind = match.lastindex
-            if kind == _SA_PASS:
-                sa_pass += 1
-            elif kind == _AV_PASS:
-                av_pass += 1
-            elif kind == _SIGNED:
-                start = rfind(b"\n", 0, match.start()) + 1
-                at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
-                pid = chunk[at : find(b" ", at)]
-                line = chunk[start : match.end()]
-                zone = self.key_domain.pop(pid, None) if self.key_domain else None
-                if zone:
-                    self._signed(zone, line)
-                else:
-                    pending[pid] = line
-            elif kind == _LOGTERSE:
-                self.logterse_seen = True
-                start = rfind(b"\n", 0, match.start()) + 1
-                at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
-                pid = chunk[at : find(b" ", at)]
+            if kind == _LOGTERSE:
+                logterse = True
+                rest = match.group(_LOGTERSE)
+                badmailfrom = b"badmailfrom" in rest
+                if not pending and not badmailfrom:
+                    continue  # nothing waits for this transaction's sender
+                at = match.start()
+                # the line's head ("@label PID (hook"): from a small window when it holds the line start
+                head = chunk[at - _HEAD_WINDOW : at] if at - _HEAD_WINDOW > base else b""
+                cut = head.rfind(b"\n") + 1
+                head = head[cut:] if cut else chunk[rfind(b"\n", base, at) + 1 : at]
+                pid, space, _ = (head[26:] if head[25:26] == b" " else _after_label(head)).partition(b" ")
+                if not space:
+                    pid = _pid_slow(chunk, at - len(head))
                 signed = pending.pop(pid, None)
-                rest = match.group(5)
                 if signed is not None:
                     fields = rest.split(b"\t", 4)
                     sender = fields[3] if len(fields) > 4 else b""
-                    at = sender.rfind(b"@")
-                    if at >= 0:
-                        self._signed(sender[at + 1 :].rstrip(b">").lower(), signed)
+                    domain = sender_domains.get(sender)
+                    if domain is None:
+                        domain = _sender_domain(sender)
+                        if len(sender_domains) < 100_000:
+                            sender_domains[sender] = domain
+                    if domain is False:
+                        unattributed += 1
                     else:
-                        self.s.unattributed_signed += 1
-                if b"badmailfrom" in rest:
-                    self._badmailfrom_summary(chunk[start : match.start()], match.group(4), rest)
+                        last_signed[domain] = (signed, source)
+                        signed_count[domain] += 1
+                if badmailfrom:
+                    self._badmailfrom_summary(head, rest)
+            elif kind == _SIGNED:
+                at = match.start()
+                line = chunk[at - _HEAD_WINDOW : at + _SIGNED_LENGTH] if at - _HEAD_WINDOW > base else b""
+                cut = line.rfind(b"\n") + 1
+                line = line[cut:] if cut else chunk[rfind(b"\n", base, at) + 1 : at + _SIGNED_LENGTH]
+                # the marker has spaces after any PID start, so partition always finds one
+                pid = (line[26:] if line[25:26] == b" " else _after_label(line)).partition(b" ")[0]
+                if key_domain and (zone := key_domain.pop(pid, None)):
+                    last_signed[zone] = (line, source)
+                    signed_count[zone] += 1
+                else:
+                    pending[pid] = line
+            elif kind == _SA_PASS:
+                sa_pass += 1
+            elif kind == _VIRUS_PASS or kind == _CLAM_PASS:
+                av_pass += 1
             else:
-                start = rfind(b"\n", 0, match.start()) + 1
-                marker = match.group(6)
-                self._handlers[marker[:4]](self, chunk[start : match.start()], marker, match.group(7))
+                start = rfind(b"\n", base, match.start()) + 1
+                self._handlers[kind](self, chunk[start : match.start()], chunk[match.start() + 2 : match.end()],
+                                     match.group(kind))
         if sa_pass:
             self.s.spamassassin.counts["pass"] += sa_pass
         if av_pass:
             self.s.clamav.counts["pass"] += av_pass
+        self.s.unattributed_signed += unattributed
+        self.logterse_seen = self.logterse_seen or logterse
         if pending and not self.logterse_seen:
-            self._attribute_by_mail_from(chunk)
+            self._attribute_by_mail_from(chunk, lo, hi)
         if len(pending) > 50_000:  # PIDs that never logged a summary line
             for pid in list(pending)[:25_000]:
                 del pending[pid]
                 self.s.unattributed_signed += 1
-        self._note_span(chunk)
+        self._note_span(chunk, lo, hi)
 
-    def _attribute_by_mail_from(self, chunk: bytes) -> None:
+    def _attribute_by_mail_from(self, chunk: bytes, lo: int, hi: int) -> None:
         """No summary lines in this log: the sender is the PID's latest MAIL FROM."""
         senders: dict[bytes, bytes] = {}
-        for match in _DISPATCH_FROM.finditer(chunk):
-            start = chunk.rfind(b"\n", 0, match.start()) + 1
+        base = lo - 1 if lo else 0
+        for match in _DISPATCH_FROM.finditer(chunk, lo, hi):
+            start = chunk.rfind(b"\n", base, match.start()) + 1
             at = start + 26 if chunk[start + 25 : start + 26] == b" " else _pid_at(chunk, start)
             senders[chunk[at : match.start()]] = match.group(1).lower()
         self.mail_from.update(senders)
         for pid in [p for p in self.pending if p in self.mail_from]:
             self._signed(self.mail_from[pid], self.pending.pop(pid))
 
-    mail_from: dict[bytes, bytes]
-
     def _signed(self, domain: bytes, line: bytes) -> None:
         self.last_signed[domain] = (line, self.source)
         self.signed_count[domain] += 1
 
-    def _note_span(self, chunk: bytes) -> None:
-        if self.s.first is None and chunk[:1] == b"@":
-            self.s.first = self._stamp(chunk[:25])
-        end = chunk.rfind(b"\n", 0, len(chunk) - 1) + 1
+    def _note_span(self, chunk: bytes, lo: int, hi: int) -> None:
+        if self.s.first is None and chunk[lo : lo + 1] == b"@":
+            self.s.first = self._stamp(chunk[lo : lo + 25])
+        end = chunk.rfind(b"\n", lo, hi - 1) + 1 or lo
         if chunk[end : end + 1] == b"@":
             self.s.last = self._stamp(chunk[end : end + 25]) or self.s.last
 
@@ -252,12 +324,13 @@ class _Scanner:
             self.s.bad_labels += 1
             return None
 
-    def _line(self, head: bytes, marker: bytes, rest: bytes, source: str | None = None) -> tuple[bytes, LogLine]:
+    def _line(self, head: bytes, text: bytes, source: str | None = None) -> tuple[bytes, LogLine]:
+        """(PID, LogLine) of a line: `head` is the line up to ") ", `text` the plugin's message."""
         when = self._stamp(head[:25]) if head[:1] == b"@" else None
         body = head[head.find(b" ") + 1 :] if head[:1] == b"@" else head
         pid = body.split(b" ", 1)[0]
-        text = (marker + rest).decode("utf-8", "replace")
-        return pid, LogLine(when, pid.decode("ascii", "replace"), text, source or self.source)
+        text_str = text.decode("utf-8", "replace")
+        return pid, LogLine(when, pid.decode("ascii", "replace"), text_str, self.source if source is None else source)
 
     def _domain(self, name: str) -> DomainLog:
         key = name.lower().rstrip(".")
@@ -267,55 +340,65 @@ class _Scanner:
         return found
 
     # ---------------------------------------------------------------- rarer lines
-    def _dkim(self, head: bytes, marker: bytes, rest: bytes) -> None:
-        pid, line = self._line(head, marker, rest)
-        if marker.startswith(b"dkim: skip"):
-            entry = self._domain(rest.strip().decode("utf-8", "replace"))
-            entry.skipped += 1
-            entry.last_skip = line
-        elif marker.startswith(b"dkim: info"):
-            found = _USING_KEY.match(rest)
-            if found:
-                self.key_domain[pid] = found.group(1).lower()
-        else:  # "error, unable to read key from config/dkim/<domain>" or ".../<domain>/private"
-            parts = [p for p in rest.strip().split(b"/") if p]
-            if len(parts) >= 2:
-                name = parts[-2] if parts[-1] == b"private" else parts[-1]
-                entry = self._domain(name.decode("utf-8", "replace"))
-                entry.errors += 1
-                entry.last_error = line
+    def _dkim_skip(self, head: bytes, text: bytes, rest: bytes) -> None:
+        self.skip_count[rest] += 1
+        self.skip_last.pop(rest, None)
+        self.skip_last[rest] = (head, text, self.source)
 
-    def _spamassassin(self, head: bytes, marker: bytes, rest: bytes) -> None:
-        word = verdict_word(rest)
-        _, line = self._line(head, marker, rest)
-        self.s.spamassassin.add(word, line, keep=word in ("fail", "tolerated"))
+    def _dkim_info(self, head: bytes, text: bytes, rest: bytes) -> None:
+        pid, _ = self._line(head, text)
+        found = _USING_KEY.match(rest)
+        if found:
+            self.key_domain[pid] = found.group(1).lower()
 
-    def _virus(self, head: bytes, marker: bytes, rest: bytes) -> None:
+    def _dkim_error(self, head: bytes, text: bytes, rest: bytes) -> None:
+        """"error, unable to read key from config/dkim/<domain>" or ".../<domain>/private"."""
+        _, line = self._line(head, text)
+        parts = [p for p in rest.strip().split(b"/") if p]
+        if len(parts) >= 2:
+            name = parts[-2] if parts[-1] == b"private" else parts[-1]
+            entry = self._domain(name.decode("utf-8", "replace"))
+            entry.errors += 1
+            entry.last_error = line
+
+    def _spamassassin(self, head: bytes, text: bytes, rest: bytes) -> None:
+        word = _verdict(rest)
+        self.s.spamassassin.counts[word] += 1
+        if word in ("fail", "tolerated"):
+            self.sa_recent.append((head, text, self.source))
+
+    def _virus(self, head: bytes, text: bytes, rest: bytes) -> None:
         word = verdict_word(rest)
         found = word == "fail" or b"found" in rest.lower()
-        _, line = self._line(head, marker, rest)
+        _, line = self._line(head, text)
         self.s.clamav.add("fail" if found else word, line, keep=found)
 
-    def _badmailfrom(self, head: bytes, marker: bytes, rest: bytes) -> None:
+    def _badmailfrom(self, head: bytes, text: bytes, rest: bytes) -> None:
         if verdict_word(rest) != "fail" and b"badmailfrom list" not in rest:
             return
-        pid, line = self._line(head, marker, rest)
+        pid, line = self._line(head, text)
         self.rejected_pids[pid] = None
         self.s.badmailfrom.add("rejected", line, keep=True)
 
-    def _badmailfrom_summary(self, head: bytes, marker: bytes, rest: bytes) -> None:
+    def _badmailfrom_summary(self, head: bytes, rest: bytes) -> None:
         """logterse names the plugin that denied; count it unless the plugin's own line did."""
-        pid, line = self._line(head, marker, rest)
+        pid, line = self._line(head, b"logging::logterse: " + rest)
         if self.rejected_pids.pop(pid, False) is None:
             return
         self.s.badmailfrom.add("rejected", line, keep=True)
 
-    rejected_pids: dict[bytes, None] = {}
-    _handlers: dict[bytes, Callable] = {}
+    _handlers: dict[int, Callable] = {}
 
     def finish(self) -> None:
         self.s.unattributed_signed += len(self.pending)
         self.pending.clear()
+        for rest, (head, text, source) in self.skip_last.items():  # oldest first: latest wins
+            entry = self._domain(rest.strip().decode("utf-8", "replace"))
+            entry.skipped += self.skip_count[rest]
+            entry.last_skip = self._line(head, text, source)[1]
+        recent = self.s.spamassassin.recent
+        recent.extend(self._line(head, text, source)[1] for head, text, source in self.sa_recent)
+        del recent[:-KEEP_RECENT]
         for domain, (raw, source) in self.last_signed.items():
             label = raw[:25] if raw[:1] == b"@" else b""
             when = self._stamp(label) if label else None
@@ -327,12 +410,14 @@ class _Scanner:
 
 
 _Scanner._handlers = {
-    b"dkim": _Scanner._dkim,
-    b"spam": _Scanner._spamassassin,
-    b"viru": _Scanner._virus,
-    b"clam": _Scanner._virus,
-    b"badm": _Scanner._badmailfrom,
-    b"chec": _Scanner._badmailfrom,
+    _SKIP: _Scanner._dkim_skip,
+    _INFO: _Scanner._dkim_info,
+    _ERROR: _Scanner._dkim_error,
+    _SA: _Scanner._spamassassin,
+    _VIRUS: _Scanner._virus,
+    _CLAM: _Scanner._virus,
+    _CHECK_BADMAILFROM: _Scanner._badmailfrom,
+    _BADMAILFROM: _Scanner._badmailfrom,
 }
 
 
@@ -353,27 +438,51 @@ def line_chunks(blocks: Iterable[bytes]) -> Iterator[bytes]:
         yield carry + b"\n"
 
 
+def line_spans(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """Like line_chunks, as (block, lo, hi) spans of line-complete text: the bulk of each block is
+    scanned in place (no copy); only a line cut by a block boundary is joined."""
+    carry = b""
+    for block in blocks:
+        first = block.find(b"\n") + 1
+        if first == 0:
+            carry += block[:]
+            continue
+        lo = 0
+        if carry:
+            joined = carry + block[:first]
+            yield joined, 0, len(joined)
+            lo = first
+        hi = block.rfind(b"\n") + 1
+        if hi > lo:
+            yield block, lo, hi
+        carry = block[hi:]
+    if carry:
+        joined = carry + b"\n"
+        yield joined, 0, len(joined)
+
+
 def scan_chunks(sources: Iterable[tuple[str, Iterable[bytes]]]) -> LogSummary:
     """Scan (name, blocks) sources in order (oldest file first)."""
     summary = LogSummary()
     scanner = _Scanner(summary)
-    scanner.rejected_pids = {}
     for name, blocks in sources:
         summary.files.append(name)
         scanner.source = name
-        for chunk in line_chunks(blocks):
-            summary.bytes_read += len(chunk)
-            scanner.feed(chunk)
+        for chunk, lo, hi in line_spans(blocks):
+            summary.bytes_read += hi - lo
+            scanner.feed(chunk, lo, hi)
     scanner.finish()
     return summary
 
 
+def file_blocks(path: str, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """A local file's bytes in blocks of chunk_size. (Memory-mapping instead saved ~2% and risks
+    SIGBUS if someone truncates the file under us.)"""
+    with open(path, "rb", buffering=0) as fh:
+        while block := fh.read(chunk_size):
+            yield block
+
+
 def scan_files(paths: Iterable[str], chunk_size: int = CHUNK_SIZE) -> LogSummary:
     """Scan local files (oldest first), streaming."""
-
-    def blocks(path: str) -> Iterator[bytes]:
-        with open(path, "rb", buffering=0) as fh:
-            while block := fh.read(chunk_size):
-                yield block
-
-    return scan_chunks((p, blocks(p)) for p in paths)
+    return scan_chunks((p, file_blocks(p, chunk_size)) for p in paths)
