@@ -8,6 +8,7 @@ screen). Views only render a StepSnapshot and post request messages (ui/messages
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import os
 from collections.abc import Callable, Mapping
@@ -297,13 +298,27 @@ class SmeWizardApp(App[None]):
             self.call_from_thread(self._probe_failed, keys, describe_error(exc))
 
     async def _probing_started(self, keys: list[str]) -> None:
+        if not self.probing:
+            gc.freeze()  # see _probing_ended
         self.probing.update(keys)
         await self._state_changed(keys)
+
+    def _probing_ended(self) -> None:
+        """While probes run, the objects that existed when they started (the app, its widgets,
+        the previous results) are left out of the cycle collector's full passes (gc.freeze),
+        which otherwise scan all of them and stop every thread for 40-120 ms mid-audit. Once
+        no probe runs they are handed back, so nothing is kept alive for good."""
+        if not self.probing:
+            gc.unfreeze()
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()
 
     async def _probe_failed(self, keys: list[str], message: str) -> None:
         for key in keys:
             self.probing.discard(key)
             self.errors[key] = message
+        self._probing_ended()
         self.notify(message, title="Probe failed", severity="error")
         await self._state_changed(keys)
 
@@ -313,6 +328,7 @@ class SmeWizardApp(App[None]):
 
     async def _step_probed(self, key: str, facts: Any, assessment: Assessment) -> None:
         self.probing.discard(key)
+        self._probing_ended()
         self.errors.pop(key, None)
         self.facts[key] = facts
         self.assessments[key] = assessment
