@@ -17,7 +17,8 @@
    The number of queries each tool sent is printed next to its time.
 4. UI: the wizard (headless, `App.run_test`) audits the same server from its dashboard while a
    5 ms timer records the gaps between its callbacks; the longest gap is the longest event-loop
-   stall (goal < 50 ms).
+   stall (goal < 50 ms). Measured with answers at once (every thread busy at the same time: the
+   worst case) and with the --latency-ms round trip. The idle line is this machine's own noise.
 """
 
 from __future__ import annotations
@@ -196,13 +197,15 @@ def main() -> int:
             describe_audit(sim, server)
             for latency_ms in dict.fromkeys((0.0, args.latency_ms)):
                 compare(sim, server, args.runs, latency_ms)
-            server.set_latency(0)
             if not args.no_ui:
-                print("\n== UI (DNS answers at once) ==")
-                for label, (stall, elapsed) in ui_stall(sim, server).items():
-                    print(f"UI, {label}: longest event-loop stall while the dashboard audits {len(sim.domains)} "
-                          f"domains: {stall:.1f} ms (audit {elapsed:.2f} s; goal < 50 ms: "
-                          f"{'met' if stall < 50 else 'NOT met'})")
+                for latency_ms in dict.fromkeys((0.0, args.latency_ms)):
+                    server.set_latency(latency_ms / 1000)
+                    print(f"\n== UI, DNS answers after {latency_ms:g} ms "
+                          f"({'all CPU at once: the worst case' if not latency_ms else 'realistic'}) ==")
+                    for label, (stall, elapsed) in ui_stall(sim, server).items():
+                        print(f"UI, {label}: longest event-loop stall while the dashboard audits "
+                              f"{len(sim.domains)} domains: {stall:.1f} ms (audit {elapsed:.2f} s; "
+                              f"goal < 50 ms: {'met' if stall < 50 else 'NOT met'})")
         finally:
             server.stop()
     return 0
