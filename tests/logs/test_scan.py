@@ -216,3 +216,54 @@ def test_tail_of_a_remote_host_follows_new_lines(sim_root):
     with (sim.root / "var/log/qpsmtpd/current").open("a") as fh:
         fh.write(multilog(["12 remote line"]))
     assert [t for _, t in tail.poll()] == ["12 remote line"]
+
+
+def test_a_line_whose_head_is_longer_than_usual_is_still_read_whole(tmp_path):
+    # label, PID and hook normally fit in 100 bytes before the plugin name; a long hook must not
+    # cut the line or lose its PID
+    hook = "data_post_headers" + "_x" * 80
+    lines = ["900 Accepted connection", f"900 ({hook}) dkim: pass, we signed the message",
+             f"900 ({hook}) logging::logterse: ` 1.2.3.4\th\th\t<a@long.example>\t<b@x.example>\tqueue\t250\tok"]
+    summary = scan_files([write(tmp_path / "current", multilog(lines))])
+    entry = summary.domain("long.example")
+    assert entry.signed == 1 and entry.last_signed.pid == "900" and entry.last_signed.when.unix == int(T0) + 1
+
+
+def test_spamassassin_verdict_words(tmp_path):
+    messages = ["fail, tolerated, Spam, 6.0 < 12", "fail,  tolerated, two spaces", "fail, Tolerated, capital",
+                "fail, Spam, 14.1 > 12", "FAIL, Spam, upper case", "skip, message too big"]
+    lines = [f"{700 + i} (data_post) spamassassin: {m}" for i, m in enumerate(messages)]
+    summary = scan_files([write(tmp_path / "current", multilog(lines))])
+    assert dict(summary.spamassassin.counts) == {"tolerated": 3, "fail": 2, "skip": 1}
+    assert [r.pid for r in summary.spamassassin.recent] == ["700", "701", "702", "703", "704"]
+
+
+def test_only_the_latest_twenty_spam_verdicts_are_kept_in_order(tmp_path):
+    lines = [f"{100 + i} (data_post) spamassassin: fail, Spam, {i} > 12" for i in range(25)]
+    summary = scan_files([write(tmp_path / "current", multilog(lines))])
+    assert summary.spamassassin.counts["fail"] == 25
+    assert [r.pid for r in summary.spamassassin.recent] == [str(100 + i) for i in range(5, 25)]
+    assert summary.spamassassin.recent[-1].text == "spamassassin: fail, Spam, 24 > 12"
+    assert summary.spamassassin.recent[-1].when.unix == int(T0) + 24
+
+
+def test_skips_for_one_domain_spelled_differently_add_up_and_the_latest_wins(tmp_path):
+    lines = ["1 (data_post_headers) dkim: skip, DKIM not configured for example.net",
+             "2 (data_post_headers) dkim: skip, DKIM not configured for Example.NET",
+             "3 (data_post_headers) dkim: skip, DKIM not configured for example.net",
+             "4 (data_post_headers) dkim: skip, DKIM not configured for other.example"]
+    summary = scan_files([write(tmp_path / "current", multilog(lines))])
+    net = summary.domain("example.net")
+    assert (net.skipped, net.last_skip.pid, net.last_skip.when.unix) == (3, "3", int(T0) + 2)
+    assert summary.domain("other.example").skipped == 1
+
+
+@pytest.mark.parametrize("chunk_size", [1, 5, 64, 1000])
+def test_any_block_size_gives_the_same_summary(tmp_path, chunk_size):
+    lines = []
+    for pid in range(30):
+        lines += outbound(pid, f"u@d{pid % 4}.example")
+        lines += [f"{pid} (data_post) spamassassin: fail, Spam, 20 > 12", f"{pid} (data_post) virus::clamav: pass"]
+    lines.append("77 (data_post_headers) dkim: skip, DKIM not configured for d9.example")
+    path = write(tmp_path / "current", multilog(lines))
+    assert scan_files([path], chunk_size=chunk_size).to_json() == scan_files([path]).to_json()
