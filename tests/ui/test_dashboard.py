@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
@@ -157,6 +158,24 @@ async def test_many_domains_are_paged_to_what_fits_and_all_reachable(sim_dns):
             await pilot.press("]")
             await pilot.pause(0.05)
         assert seen == list(app.server.domains)
-        assert "of 12 ([ ] for more)" in str(app.query_one("#dashboard-totals").render())
+        assert "of 12 shown: ] next, [ previous" in str(app.query_one("#dashboard-totals").render())
         await pilot.press("[")
         assert dashboard.page == len(dashboard.pages()) - 2
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_server_column_and_every_shown_domain_fit_the_width(sim_dns, size):
+    """QA T9: at 80 columns the server column was cut mid-word with no sign of more; now the
+    page holds what fits (no horizontal scrolling), and a line says how to see the rest."""
+    sim, dns = sim_dns("demo")
+    app = SmeWizardApp(Context(host=sim.host(), dns=dns), server_label="test", env={})
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        await pilot.pause(0.1)
+        table = app.query_one("#checklist", DataTable)
+        labels = [c.label.plain for c in table.columns.values()]
+        assert labels[-1] == "server" and table.max_scroll_x == 0
+        totals = str(app.query_one("#dashboard-totals").render())
+        shown = len(labels) - (3 if "Guide" in labels else 2)
+        if shown < len(app.server.domains):
+            assert f"of {len(app.server.domains)} shown: ] next, [ previous" in totals

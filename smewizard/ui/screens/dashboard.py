@@ -34,8 +34,9 @@ CELL_TEXT = {
     Cell.NA: "· n.a.",
 }
 PROBING_TEXT = "… probing"
-FIXED_WIDTH = 38  # item and Guide columns, scrollbar
-SERVER_WIDTH = 11
+PAD = 2  # a DataTable cell's padding, both sides
+SCROLLBAR = 2  # the table's vertical scrollbar
+SERVER_WIDTH = 9 + PAD  # "server" header, "? unknown" cells
 CELL_WIDTH = 9  # "? unknown"
 
 
@@ -120,6 +121,7 @@ class Dashboard(Vertical):
         self.snapshot = snapshot
         self.add_class("dashboard")
         self._columns: tuple[str, ...] = ()
+        self._guide = True  # the Guide column; dropped when the width is short (the cursor line says it)
         self._shown: dict[tuple[str, str], str] = {}  # (row, column) -> what the cell shows
         self._styles: dict[str, object] = {}
         self.page = 0
@@ -146,7 +148,7 @@ class Dashboard(Vertical):
                         for name in ("pass", "warn", "fail", "unknown", "na", "probing")}
         columns = (*self._page_domains(), SERVER)
         with self.app.batch_update():
-            if columns != self._columns:
+            if columns != self._columns or self._guide != self.show_guide():
                 self._rebuild(table, columns)
             else:
                 changes: list[tuple[str, str, Text]] = []
@@ -165,10 +167,13 @@ class Dashboard(Vertical):
     def _rebuild(self, table: ChecklistTable, columns: tuple[str, ...]) -> None:
         table.clear(columns=True)
         self._shown = {}
+        self._guide = self.show_guide()
         table.add_column("Checklist item", key="item")
-        table.add_column("Guide", key="part")
+        if self._guide:
+            table.add_column("Guide", key="part")
+        room = self._width() - self._fixed_width(self._guide) - PAD
         for column in columns:
-            table.add_column(column, key=column)
+            table.add_column(self._header(column, room), key=column)
         wanted = set(columns)
         for item, cells in self.snapshot.checklist.rows:
             by_column = {}
@@ -178,13 +183,37 @@ class Dashboard(Vertical):
                 shown = self._shown[(item.key, value.domain or SERVER)] = self._shown_value(item.step, value.cell)
                 by_column[value.domain or SERVER] = self._cell_text(shown)
             label = Text(item.short)  # Text: the guide's "[domain]" is not markup
-            table.add_row(label, item.part, *(by_column.get(col, "") for col in columns), key=item.key)
+            guide = (item.part,) if self._guide else ()
+            table.add_row(label, *guide, *(by_column.get(col, "") for col in columns), key=item.key)
         table.fixed_columns = 1
         self._columns = columns
 
+    def _width(self) -> int:
+        return self.size.width or self.app.size.width
+
+    def _fixed_width(self, guide: bool) -> int:
+        """Columns always shown: item (widest short label), Guide (if shown), server, scrollbar."""
+        rows = self.snapshot.checklist.rows
+        item = max((len(i.short) for i, _ in rows), default=0)
+        part = max((len(i.part) for i, _ in rows), default=0)
+        return max(item, len("Checklist item")) + PAD + (max(part, len("Guide")) + PAD if guide else 0) \
+            + SERVER_WIDTH + SCROLLBAR
+
+    def show_guide(self) -> bool:
+        """Keep the Guide column only while one domain column still fits beside it."""
+        first = min((len(d) for d in self.snapshot.checklist.domains[:1]), default=0)
+        return self._width() - self._fixed_width(True) >= max(first, CELL_WIDTH) + PAD
+
+    @staticmethod
+    def _header(domain: str, room: int) -> Text:
+        """A domain too long for the room left is cut with an ellipsis (the cursor line names it)."""
+        if domain == SERVER or len(domain) <= max(room, CELL_WIDTH):
+            return Text(domain)
+        return Text(domain[: max(room, CELL_WIDTH) - 1] + "…")
+
     def pages(self) -> list[tuple[int, int]]:
         """Domains split into (start, end) pages that fit the width, in order."""
-        width = (self.size.width or self.app.size.width) - FIXED_WIDTH - SERVER_WIDTH
+        width = self._width() - self._fixed_width(self.show_guide())
         domains = self.snapshot.checklist.domains
         out, start, used = [], 0, 0
         for index, domain in enumerate(domains):
@@ -207,7 +236,7 @@ class Dashboard(Vertical):
         self.update_snapshot(self.snapshot)
 
     def on_resize(self) -> None:
-        if self._columns and len(self._columns) - 1 != len(self._page_domains()):
+        if self._columns and (len(self._columns) - 1 != len(self._page_domains()) or self._guide != self.show_guide()):
             self.update_snapshot(self.snapshot)
 
     def _shown_value(self, step: str, cell: Cell) -> str:
@@ -227,7 +256,7 @@ class Dashboard(Vertical):
         paging = ""
         if shown < total:
             first = self.pages()[self.page][0] + 1
-            paging = f" · domains {first}–{first + shown - 1} of {total} ([ ] for more)"
+            paging = f"\nDomains {first}–{first + shown - 1} of {total} shown: ] next, [ previous"
         return f"{total} domain(s): " + ", ".join(parts) + probing + paging
 
     @on(DataTable.CellHighlighted, "#checklist")
@@ -236,8 +265,10 @@ class Dashboard(Vertical):
         item = next((i for i, _ in self.snapshot.checklist.rows if i.key == event.cell_key.row_key.value), None)
         if item is not None:
             codes = ", ".join(item.codes)
+            column = event.cell_key.column_key.value
+            where = f" · {column}" if column not in ("item", "part", None) else ""
             self.query_one("#dashboard-item", Static).update(
-                Content(f"{item.title} (guide {item.part}; step {item.step}: {codes})"))
+                Content(f"{item.title}{where} (guide {item.part}; step {item.step}: {codes})"))
 
     # ------------------------------------------------------------ navigation
     @on(DataTable.CellSelected, "#checklist")
