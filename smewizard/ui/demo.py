@@ -1,6 +1,8 @@
 """The demo session: a simulated SME root in a temp dir, served by the embedded DNS server.
 
-Reached through exactly the production path: LocalHost(root) and Dns([server address]).
+Reached through exactly the production path: LocalHost(root) and Dns([server address]); the
+one difference is DemoHost.tcp_endpoint, because a simulated server has no network services of
+its own (its "127.0.0.1:25" would be this machine's mail server, which could send real mail).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from smewizard import validate
 from smewizard.dns import Dns
 from smewizard.dns.authserver import AuthServer
 from smewizard.host import LocalHost
+from smewizard.host.base import HostError
 from smewizard.steps.base import Context
 
 DEFAULT_SCENARIO = "demo"
@@ -29,6 +32,17 @@ def check_scenario(name: str) -> str:
     if name not in names:
         raise validate.InvalidValue(f"unknown scenario {name!r}; choose one of: {', '.join(names)}")
     return name
+
+
+class DemoHost(LocalHost):
+    """The demo's simulated root: files and commands as LocalHost, but no TCP services."""
+
+    def tcp_endpoint(self, host: str, port: int) -> tuple[str, int]:
+        raise HostError(
+            "the demo's simulated server runs no SMTP service, and nothing is sent from the demo "
+            "(its 127.0.0.1 would be this machine's own mail server). On a real server the live "
+            "test sends through its qpsmtpd"
+        )
 
 
 class DemoSession:
@@ -51,7 +65,7 @@ class DemoSession:
             self.auth_server = AuthServer().start()
             self.sim.serve(self.auth_server)
             self.ctx = Context(
-                host=LocalHost(self.sim.root),
+                host=DemoHost(self.sim.root),
                 dns=Dns([self.auth_server.address], timeout=self.dns_timeout),
             )
         except BaseException:

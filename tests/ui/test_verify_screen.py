@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from textual.widgets import Input, Static, TextArea
 
 from smewizard.steps.base import Context
@@ -113,3 +114,14 @@ async def test_the_send_goes_to_the_servers_own_port_25_through_the_host(sim_dns
                     "the live test finished")
         assert "signed the test message" in app.verify_live_test.status
         assert host.asked == [("127.0.0.1", 25)]
+
+
+def test_the_demo_never_sends_through_this_machines_port_25():
+    """QA T10b: in `smewizard demo` 127.0.0.1:25 would be the workstation's own MTA (a real
+    message); the demo says it sends nothing instead of connecting."""
+    from smewizard.steps.verify import SendFailed, send_through_server
+    from smewizard.ui.demo import DemoSession
+
+    with DemoSession("demo") as demo:
+        with pytest.raises(SendFailed, match="nothing is sent from the demo"):
+            send_through_server(demo.ctx.host, "admin@example.com", "check@mail-tester.example")
