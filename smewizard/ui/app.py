@@ -518,6 +518,8 @@ class SmeWizardApp(App[None]):
                 timeout=15,
             )
         self.reverify(key)
+        if key != "verify" and self.available.get("verify"):
+            self.reverify("verify")  # its log evidence is judged against the configuration just changed
 
     def action_send_test(self) -> None:
         """`t` on Test & logs while the focus is outside the view (e.g. the step list)."""

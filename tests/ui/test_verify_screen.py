@@ -96,6 +96,8 @@ async def test_send_without_a_recipient_says_what_is_needed(sim_dns):
         assert "recipient" in notes.lower()
         assert app.focused is app.query_one("#test-recipient", Input)  # the field to fill is where the cursor is
         assert not app.verify_live_test.running
+        await pilot.press("escape", "3")  # Esc leaves the field: digits switch steps again
+        await until(pilot, lambda: app.current == "dmarc", "step 3 shown")
 
 
 async def test_the_send_goes_to_the_servers_own_port_25_through_the_host(sim_dns):
@@ -125,3 +127,25 @@ def test_the_demo_never_sends_through_this_machines_port_25():
     with DemoSession("demo") as demo:
         with pytest.raises(SendFailed, match="nothing is sent from the demo"):
             send_through_server(demo.ctx.host, "admin@example.com", "check@mail-tester.example")
+
+
+async def test_applying_dkim_re_judges_the_log_evidence_without_a_manual_reverify(sim_dns):
+    """QA T8: after DKIM Apply, Test & logs must not keep saying 'not signing' (VER002 fail)
+    from a log line that predates the change: it is re-verified with the applied step."""
+    from smewizard.ui.screens.confirm import ConfirmApply
+
+    app, _ = make_app(sim_dns)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await ready(app, pilot)
+        assert {f.code for f in app.assessments["verify"].findings if f.domain == "example.org"} >= {"VER002"}
+        app.action_go_step("dkim")
+        await pilot.pause()
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmApply), "confirmation shown")
+        await pilot.press("y")
+
+        def verify_codes():
+            return {f.code for f in app.assessments["verify"].findings if f.domain == "example.org"}
+
+        await until(pilot, lambda: "VER006" in verify_codes() and not app.probing, "Test & logs re-judged")
+        assert "VER002" not in verify_codes()

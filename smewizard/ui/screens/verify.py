@@ -127,7 +127,13 @@ def run_live_test(app, state: LiveTest, sender: str, recipient: str, host: str, 
 class View(StepView):
     """The generic Test & logs view with the live test and the header explainer added."""
 
-    BINDINGS = [Binding("t", "send_test", "Send test")]
+    BINDINGS = [Binding("t", "send_test", "Send test"),
+                Binding("escape", "leave_field", "Leave field", show=False)]
+
+    def action_leave_field(self) -> None:
+        """Esc out of a text field (to the Send button), so digits switch steps again."""
+        if isinstance(self.app.focused, Input | TextArea):
+            self.query_one("#send-test", Button).focus()
 
     def action_send_test(self) -> None:
         self.start_live_test()
@@ -151,7 +157,7 @@ class View(StepView):
         return Vertical(
             Horizontal(
                 Input(live.sender, placeholder="sender@hosted-domain", id="test-sender", compact=True),
-                Input(live.recipient, placeholder="recipient, e.g. mail-tester.com",
+                Input(live.recipient, placeholder="recipient address",
                       id="test-recipient", compact=True),
                 classes="test-row",
             ),
@@ -241,7 +247,8 @@ class View(StepView):
     def ask_for_recipient(self) -> None:
         """`t` with no recipient: say what is missing where it is seen even when the live-test
         section is scrolled out of view, and put the cursor in the field to fill."""
-        needed = "Enter a recipient first: a mail-tester.com address or any mailbox you can read, then press Enter or t."
+        needed = ("Enter a recipient first: a mail-tester.com address or any mailbox you can read, then press "
+                  "Enter (Esc leaves the field).")
         self.live.set_status(needed, "-warn")
         self.app.notify(needed, title="Send test", severity="warning")
         recipient = self.query_one("#test-recipient", Input)
