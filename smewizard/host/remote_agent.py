@@ -67,85 +67,69 @@ def lstat_info(path):
     }
 
 
-def op_run(req):
-    argv = req["argv"]
-    env = dict(os.environ)
-    env["PATH"] = req.get("path_env") or env.get("PATH", "/usr/bin:/bin")
-    env.setdefault("LC_ALL", "C")
-    try:
-        proc = subprocess.Popen(  # noqa: S603
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            close_fds=True,
-        )
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise OpError("NotFound", "command %r not found on the server" % argv[0])
-        raise oserror(exc, argv[0])
-    timed_out = []
+class Command(object):
+    """One command started as argv (never through a shell) with a kill timer."""
 
-    def kill():
-        timed_out.append(True)
+    def __init__(self, req, default_timeout, merge_output):
+        argv = req["argv"]
+        env = dict(os.environ)
+        env["PATH"] = req.get("path_env") or env.get("PATH", "/usr/bin:/bin")
+        env.setdefault("LC_ALL", "C")
         try:
-            proc.kill()
+            self.proc = subprocess.Popen(  # noqa: S603
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+                env=env, close_fds=True,
+            )
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise OpError("NotFound", "command %r not found on the server" % argv[0])
+            raise oserror(exc, argv[0])
+        self.timed_out = False
+        self.timer = threading.Timer(float(req.get("timeout", default_timeout)), self.kill)
+        self.timer.start()
+
+    def kill(self):
+        self.timed_out = True
+        try:
+            self.proc.kill()
         except OSError:
             pass
 
-    timer = threading.Timer(float(req.get("timeout", 120)), kill)
-    timer.start()
+    def result(self, stdout, stderr):
+        self.timer.cancel()
+        return {
+            "returncode": -1 if self.timed_out else self.proc.returncode,
+            "stdout": stdout,
+            "stderr": stderr,
+            "timed_out": self.timed_out,
+        }
+
+
+def op_run(req):
+    command = Command(req, 120, merge_output=False)
+    data = req.get("input")
     try:
-        data = req.get("input")
-        out, err = proc.communicate(data.encode("utf-8") if data is not None else None)
+        out, err = command.proc.communicate(data.encode("utf-8") if data is not None else None)
     finally:
-        timer.cancel()
-    return {
-        "returncode": proc.returncode if not timed_out else -1,
-        "stdout": out.decode("utf-8", "replace"),
-        "stderr": err.decode("utf-8", "replace"),
-        "timed_out": bool(timed_out),
-    }
+        command.timer.cancel()
+    return command.result(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
 
 def op_run_stream(req, emit):
     """Like op_run, stdout and stderr merged, each line sent back as it comes."""
-    argv = req["argv"]
-    env = dict(os.environ)
-    env["PATH"] = req.get("path_env") or env.get("PATH", "/usr/bin:/bin")
-    env.setdefault("LC_ALL", "C")
-    try:
-        proc = subprocess.Popen(  # noqa: S603
-            argv, stdin=open(os.devnull), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            env=env, close_fds=True,
-        )
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise OpError("NotFound", "command %r not found on the server" % argv[0])
-        raise oserror(exc, argv[0])
-    timed_out = []
-
-    def kill():
-        timed_out.append(True)
-        try:
-            proc.kill()
-        except OSError:
-            pass
-
-    timer = threading.Timer(float(req.get("timeout", 600)), kill)
-    timer.start()
+    command = Command(req, 600, merge_output=True)
+    command.proc.stdin.close()
     lines = []
     try:
-        for raw in iter(proc.stdout.readline, b""):
+        for raw in iter(command.proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace")
             lines.append(line)
             emit(line.rstrip("\n"))
-        proc.wait()
+        command.proc.wait()
     finally:
-        timer.cancel()
-    return {
-        "returncode": proc.returncode if not timed_out else -1,
-        "stdout": "".join(lines),
-        "stderr": "",
-        "timed_out": bool(timed_out),
-    }
+        command.timer.cancel()
+    return command.result("".join(lines), "")
 
 
 def op_read(req):

@@ -298,9 +298,7 @@ class SshHost:
 
     # ------------------------------------------------------------------ commands
     def run(self, argv: Sequence[str], *, timeout: float = 120.0, input_text: str | None = None) -> CommandResult:
-        args = [str(a) for a in argv]
-        if not args or any("\x00" in a for a in args):
-            raise HostError("empty command or NUL byte in an argument")
+        args = _checked_argv(argv)
         self._invalidate()
         out = self._call("run", argv=args, timeout=timeout, input=input_text, path_env=self._path_env())
         self._invalidate()
@@ -309,9 +307,7 @@ class SshHost:
     def run_stream(self, argv: Sequence[str], on_line: Callable[[str], None] | None = None, *,
                    timeout: float = 600.0) -> CommandResult:
         """Like run(), stdout and stderr merged, each line handed to `on_line` as it arrives."""
-        args = [str(a) for a in argv]
-        if not args or any("\x00" in a for a in args):
-            raise HostError("empty command or NUL byte in an argument")
+        args = _checked_argv(argv)
         self._invalidate()
         try:
             out = self._call("run_stream", on_line=on_line, argv=args, timeout=timeout,
@@ -450,6 +446,13 @@ class SshHost:
         if self._call("geteuid") == 0:
             return True
         return bool(self._map.root) and bool(self._call("access", path=self._map.real("/home/e-smith/db")))
+
+
+def _checked_argv(argv: Sequence[str]) -> list[str]:
+    args = [str(a) for a in argv]
+    if not args or any("\x00" in a for a in args):
+        raise HostError("empty command or NUL byte in an argument")
+    return args
 
 
 def _free_local_port() -> int:
