@@ -264,10 +264,25 @@ def traversable_by(stat: FileStat | None, user: str) -> bool:
     return bool(stat.mode & 0o001)
 
 
-def find_wrong_locations(host: Host, domain: str, smtpd_home: str | None) -> tuple[WrongLocation, ...]:
+def wrong_location_roots(host: Host, smtpd_home: str | None) -> tuple[str, ...]:
+    """The old key folders that exist (or cannot be inspected), looked at once per audit
+    rather than once per domain."""
     roots = list(mk.WRONG_DIRS)
     if smtpd_home:
         roots.append(f"{smtpd_home}/config/dkim")
+    present = []
+    for root in roots:
+        try:
+            if host.stat(root) is not None:
+                present.append(root)
+        except PermissionDenied:
+            present.append(root)  # the per-domain look reports it as "cannot inspect"
+        except HostError:
+            continue
+    return tuple(present)
+
+
+def find_wrong_locations(host: Host, domain: str, roots: tuple[str, ...]) -> tuple[WrongLocation, ...]:
     found = []
     for root in roots:
         path = f"{root}/{domain}"
@@ -338,11 +353,11 @@ def selector_of(facts: KeyDirFacts | None) -> str | None:
 
 async def probe_domain(
     ctx: Context, domain: str, default: KeyDirFacts, default_pem: mk.SecretBytes | None,
-    smtpd_home: str | None,
+    wrong_roots: tuple[str, ...],
 ) -> DomainDkim:
     own, own_pem = await ctx.io(read_key_dir, ctx.host, domain)
     links = await ctx.io(read_links, ctx.host, domain)
-    wrong = await ctx.io(find_wrong_locations, ctx.host, domain, smtpd_home)
+    wrong = await ctx.io(find_wrong_locations, ctx.host, domain, wrong_roots)
     partial = DomainDkim(domain, own, links, wrong, default=default)
     active = partial.active
     pem = own_pem if partial.source is Source.DOMAIN else default_pem
@@ -375,8 +390,9 @@ async def probe_domain(
 async def probe(ctx: Context, server: ServerFacts) -> DkimFacts:
     default, default_pem = await ctx.io(read_key_dir, ctx.host, mk.DEFAULT_KEY_NAME)
     smtpd_home = await ctx.io(_smtpd_home, ctx.host)
+    wrong_roots = await ctx.io(wrong_location_roots, ctx.host, smtpd_home)
     domains = await asyncio.gather(
-        *(probe_domain(ctx, d, default, default_pem, smtpd_home) for d in server.domains)
+        *(probe_domain(ctx, d, default, default_pem, wrong_roots) for d in server.domains)
     )
     del default_pem
     config = server.config
