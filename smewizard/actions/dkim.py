@@ -50,6 +50,21 @@ def _printf_line(text: str, path: str) -> str:
     return f"printf '%s\\n' {shlex.quote(text)} > {shlex.quote(path)}"
 
 
+def _printf_b_escape(text: str) -> str:
+    """`text` as a printf %b argument: every control character and backslash as an escape."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch in "\r\n\t":
+            out.append({"\r": "\\r", "\n": "\\n", "\t": "\\t"}[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\0{ord(ch):03o}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _chown_tree(host: Host, path: str) -> None:
     host.chown(path, OWNER, OWNER)
     for entry in host.list_dir(path):
@@ -157,7 +172,15 @@ class RestoreSelectorFile(Action):
         return self.shell()  # the rendered script, not only the argv commands
 
     def shell(self) -> list[str]:
-        return [f"printf '%s' {shlex.quote(self.content)} > {shlex.quote(self.path)}"]
+        # %b with backslash escapes: the old content is typically 'default\r\n', and a raw CR in
+        # the shown command would break the line (or overwrite it on a terminal).
+        return [f"printf '%b' {shlex.quote(_printf_b_escape(self.content))} > {shlex.quote(self.path)}"]
+
+    def current(self, host: Host) -> str | None:
+        try:
+            return repr(host.read_bytes(self.path, limit=256).decode("utf-8", "replace"))
+        except HostError:
+            return None
 
     def target_value(self) -> str | None:
         return repr(self.content)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import stat
+import subprocess
 
 import pytest
 
@@ -190,6 +192,26 @@ def test_selector_rewrite_keeps_the_old_bytes_for_undo(sim_root):
     assert host.read_bytes(path) == b"default\n"
     undo[0].execute(host)
     assert host.read_bytes(path) == b"default\r\n"
+
+
+def test_selector_undo_shows_a_one_line_command_that_writes_the_old_bytes_and_the_current_value(sim_root, tmp_path):
+    sim = sim_root("demo")
+    host = sim.host()
+    path = "/home/e-smith/dkim_keys/example.org/selector"
+    action = acts.WriteDkimSelector("example.org", "default")
+    undo = action.undo_actions(host)[0]
+    action.execute(host)
+    assert undo.current(host) == repr("default\n")  # the preview's "from", not "(not set)"
+    [line] = undo.shell()
+    assert not any(ch in line for ch in "\r\n")  # a raw CR would break or overwrite the shown line
+    target = tmp_path / "selector"
+    shown = line.replace(shlex.quote(path), shlex.quote(str(target)))
+    for shell in ("sh", "bash"):
+        subprocess.run([shell, "-c", shown], check=True)
+        assert target.read_bytes() == b"default\r\n"
+    odd = acts.RestoreSelectorFile(path, "a\\b\tc\x01")
+    subprocess.run(["sh", "-c", odd.shell()[0].replace(shlex.quote(path), shlex.quote(str(target)))], check=True)
+    assert target.read_bytes() == b"a\\b\tc\x01"
 
 
 def _key_fragments(sim) -> set[str]:
