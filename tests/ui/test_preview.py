@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, OptionList, Static
 
 from smewizard.actions.apply import apply_actions, preview
 from smewizard.actions.audit import append_line
 from smewizard.actions.base import SetProp, SignalEvent
-from smewizard.actions.journal import RUNS_DIR
+from smewizard.actions.journal import RUNS_DIR, list_runs
 from smewizard.readonly import WriteAccess
 from smewizard.sme.db import read_db
 from smewizard.ui.screens.confirm import ConfirmApply
@@ -106,6 +106,31 @@ async def test_undo_screen_undoes_the_selected_run(sim_root):
         assert app.result is True
     cfg = read_db(host, "configuration")
     assert cfg.prop("qpsmtpd", "DKIMSigning") == "disabled" and cfg.prop("qpsmtpd", "HeloHost") is None
+
+
+async def test_after_an_undo_the_screen_offers_the_next_applied_run_not_a_redo(sim_root):
+    sim = sim_root("demo")
+    host = sim.host()
+    assert apply_actions(host, ACTIONS[:1]).ok  # older run: DKIMSigning
+    assert apply_actions(host, ACTIONS[1:]).ok  # newest run: HeloHost
+    older, newest = (r.run_id for r in list_runs(host))
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(UndoScreen(host))
+        await pilot.pause()
+        runs = app.screen.query_one("#undo-runs", OptionList)
+        button = app.screen.query_one("#undo-run", Button)
+        await until(pilot, lambda: not button.disabled, "undo plan shown")
+        assert runs.get_option_at_index(runs.highlighted).id == newest
+        await pilot.press("u")
+        await until(pilot, lambda: app.screen.undid, "undo finished")
+        await until(pilot, lambda: len(list_runs(host)) == 3 and runs.option_count == 3
+                    and runs.get_option_at_index(runs.highlighted).id == older and not button.disabled,
+                    "the older applied run is offered, not the new undo run")
+        await pilot.press("u")  # a second u undoes the older apply; it never re-applies the undone one
+        await until(pilot, lambda: read_db(host, "configuration").prop("qpsmtpd", "DKIMSigning") == "disabled",
+                    "older run undone")
+    assert read_db(host, "configuration").prop("qpsmtpd", "HeloHost") is None
 
 
 async def test_start_up_notice_names_the_interrupted_run(sim_root):

@@ -90,6 +90,16 @@ class PreviewApply(ConfirmApply):
             self.dismiss(True)
 
 
+def _default_choice(newest_first: list[RunRecord]) -> int:
+    """The run `smewizard undo --last` would undo: the newest applied, not yet undone run.
+    Never an undo run by default: after an undo the list reloads, and one more `u` must not
+    re-apply (partly: db changes only) what was just undone."""
+    for index, run in enumerate(newest_first):
+        if run.kind != "undo" and run.undone_by is None and run.begun:
+            return index
+    return 0
+
+
 class UndoScreen(ModalScreen[bool]):
     """Pick a recorded run, see what undoing it runs, undo it. Dismisses True if it undid."""
 
@@ -139,7 +149,7 @@ class UndoScreen(ModalScreen[bool]):
         if not runs:
             self._show_plan("No runs are recorded on this server.", False)
         else:
-            options.highlighted = 0
+            options.highlighted = _default_choice(list(reversed(runs)))
             options.focus()
 
     @on(OptionList.OptionHighlighted, "#undo-runs")
