@@ -184,7 +184,7 @@ def _double_bounce(facts: BounceFacts) -> tuple[list[Finding], list[Action]]:
         return [
             Finding("BNC001", Status.PASS, "Double bounces are discarded (DoubleBounceTo devnull)", "", PART)
         ], []
-    shown = value or "unset (SME default: postmaster)"
+    shown = f"{value} (DoubleBounceTo)" if value else "postmaster (DoubleBounceTo unset: the SME default)"
     why = (
         "qmail-send generates double bounces itself, outside qpsmtpd, so they are never "
         "DKIM-signed; sent on, they fail DKIM/DMARC at the receiver and produce reports against "

@@ -72,7 +72,9 @@ def test_double_bounce_default_proposes_devnull(tmp_path):
     _, result = run(LocalHost(make_root(tmp_path)))
     assert codes(result)["BNC002"] is Status.WARN
     assert result.actions[0] == SetProp("configuration", "qmail", "DoubleBounceTo", "devnull", step="bounce", record_type="service")
-    assert "never DKIM-signed" in next(f for f in result.findings if f.code == "BNC002").explanation
+    finding = next(f for f in result.findings if f.code == "BNC002")
+    assert "never DKIM-signed" in finding.explanation
+    assert finding.message == "Double bounces go to postmaster (DoubleBounceTo unset: the SME default)"
 
 
 def test_double_bounce_devnull_passes(tmp_path):
