@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smewizard.model import Assessment, Status, worst
+from smewizard.model import Assessment, Record, Status, worst
 from smewizard.steps.base import Context, ServerFacts, Step
 from smewizard.steps.registry import available_steps
 from smewizard.steps.server import probe_server
@@ -23,6 +23,21 @@ class AuditResult:
     @property
     def status(self) -> Status:
         return worst([a.status for a in self.assessments.values()])
+
+    def records_to_publish(self, domain: str | None = None) -> list[Record]:
+        """Every step's proposed records (for one domain, or all), in step order, without
+        duplicates and without the optional ones (offered only for the case their note names)."""
+        seen: set[tuple[str, str, str]] = set()
+        out = []
+        for assessment in self.assessments.values():
+            for record in assessment.records:
+                if record.optional or (domain is not None and record.domain not in (domain, None)):
+                    continue
+                key = (record.name.lower(), record.rtype, record.value)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(record)
+        return out
 
 
 async def run_step(ctx: Context, step: Step, server: ServerFacts) -> tuple[Any, Assessment]:

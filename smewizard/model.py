@@ -79,6 +79,9 @@ class Record:
     ttl: int = 3600
     domain: str | None = None
     note: str = ""
+    # offered for a case the note names (e.g. stepping a DMARC policy back), not proposed:
+    # never counted among the records to publish
+    optional: bool = False
 
     def relative_name(self, zone: str) -> str:
         """The name as a registrar's form for `zone` wants it: "@" for the apex."""
@@ -114,6 +117,7 @@ class Record:
             "chunks": self.chunks() if self.rtype == "TXT" else [self.value],
             "domain": self.domain,
             "note": self.note,
+            "optional": self.optional,
         }
 
 

@@ -54,18 +54,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def records_for(result: AuditResult, domain: str) -> list[Record]:
-    """The domain's records from every step, in step order, without duplicates."""
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for assessment in result.assessments.values():
-        for record in assessment.records:
-            if record.domain not in (domain, None):
-                continue
-            key = (record.name.lower(), record.rtype, record.value)
-            if key not in seen:
-                seen.add(key)
-                out.append(record)
-    return out
+    """The domain's records to publish from every step, in step order, without duplicates."""
+    return result.records_to_publish(domain)
 
 
 def plain_text(domain: str, records: Iterable[Record]) -> str:

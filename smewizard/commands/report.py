@@ -87,14 +87,7 @@ def render(result: AuditResult, target: str, fmt: str, now: datetime | None = No
 
 
 def _records(result: AuditResult) -> list[Record]:
-    seen, out = set(), []
-    for assessment in result.assessments.values():
-        for record in assessment.records:
-            key = (record.name.lower(), record.rtype, record.value)
-            if key not in seen:
-                seen.add(key)
-                out.append(record)
-    return out
+    return result.records_to_publish()
 
 
 def _title(key: str) -> str:

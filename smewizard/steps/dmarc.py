@@ -537,8 +537,10 @@ def _ramp(d: DomainDmarc, rec: dm.DmarcRecord, facts: DmarcFacts):
                                  "then let reports show the improvement (guide Part 10).", P10, dom))
     if verdict.previous_stage:
         policy, testing = rampmod.STAGE_POLICY[verdict.previous_stage]
-        records.append(proposed_record(dom, replace(base, policy=policy, testing=testing),
-                                       f"step back to {rampmod.STAGE_LABEL[verdict.previous_stage]} if legitimate mail is lost"))
+        back = proposed_record(dom, replace(base, policy=policy, testing=testing),
+                               f"only if legitimate mail is lost: step back to "
+                               f"{rampmod.STAGE_LABEL[verdict.previous_stage]}")
+        records.append(replace(back, optional=True))
     return findings, actions, records
 
 

@@ -49,3 +49,17 @@ def test_long_txt_is_split_into_255_octet_quoted_strings_on_one_line():
     zone = dns.zone.from_text(text, origin="example.com.", check_origin=False)
     rdata = zone.get_rdataset("mar2026._domainkey", "TXT")[0]
     assert [len(s) for s in rdata.strings] == [255, 255, 108] and b"".join(rdata.strings).decode() == value
+
+
+def test_a_server_at_p_reject_is_never_told_to_publish_a_weaker_policy(capsys, sim_dns, auth_server):
+    """The DMARC step-back record is offered (optional) but is not a record to publish."""
+    sim, _ = sim_dns("good")
+    code, out, _ = run_cli(capsys, sim, auth_server, "records", "example.com")
+    assert code == 0
+    assert "p=quarantine" not in out and "p=none" not in out
+    code, out, _ = run_cli(capsys, sim, auth_server, "check", "--json", "--step", "dmarc")
+    import json
+
+    records = json.loads(out)["steps"]["dmarc"]["records"]
+    back = [r for r in records if r["domain"] == "example.com" and "p=quarantine" in r["value"]]
+    assert back and all(r["optional"] for r in back)  # still offered, marked optional

@@ -121,6 +121,7 @@ async def test_ramp_holds_back_and_names_the_failing_legitimate_source(sim_dns, 
     assert "198.51.100.25" in found["DMARC021"].explanation
     back = [r for r in a.records if r.domain == "example.com" and "step back" in r.note]
     assert back[0].value.startswith("v=DMARC1; p=none;")
+    assert back[0].optional  # offered for that case only, never among the records to publish
 
 
 async def test_reports_are_read_from_the_mailbox_the_rua_address_reaches(sim_dns, auth_server):

@@ -30,6 +30,9 @@ class RecordCard(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(record_heading(self.record)), classes="record-heading")
+        if self.record.optional:
+            yield Static(Content("Optional, not proposed: publish only in the case below."),
+                         classes="record-note record-optional")
         if self.record.note:
             yield Static(Content(self.record.note), classes="record-note")
         value = TextArea(
