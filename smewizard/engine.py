@@ -48,8 +48,9 @@ async def run_step(ctx: Context, step: Step, server: ServerFacts) -> tuple[Any, 
 def run_context(ctx: Context) -> Context:
     """The context for one audit or probe run: its DNS answers are shared by every step and
     every SPF evaluation of the run, and forgotten after it (a fresh one per run, so a
-    re-verification after publishing never sees an answer from before)."""
-    return dataclasses.replace(ctx, dns=ctx.dns.with_run_cache())
+    re-verification after publishing never sees an answer from before); its time is the
+    clock at the start of the run unless the context pins one."""
+    return dataclasses.replace(ctx, dns=ctx.dns.with_run_cache(), now=ctx.clock())
 
 
 async def run_audit(ctx: Context, only: Iterable[str] | None = None) -> AuditResult:

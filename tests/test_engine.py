@@ -42,3 +42,20 @@ def test_run_context_gives_every_run_its_own_cache(sim_dns):
     assert first.dns.caching and second.dns.caching
     assert first.dns._answers is not second.dns._answers
     assert (first.host, first.public_ips, first.dns.nameservers) == (ctx.host, ctx.public_ips, dns.nameservers)
+
+
+def test_each_run_reads_the_clock_unless_the_context_pins_a_time():
+    from datetime import UTC, datetime
+
+    from smewizard.dns import Dns
+    from smewizard.engine import run_context
+    from smewizard.host import LocalHost
+    from smewizard.steps.base import Context
+
+    open_for_days = Context(host=LocalHost("/"), dns=Dns([("127.0.0.1", 9)]))
+    before = datetime.now(UTC)
+    first = run_context(open_for_days)
+    second = run_context(open_for_days)
+    assert before <= first.now <= second.now <= datetime.now(UTC)  # not the app's start time
+    pinned = datetime(2026, 1, 1, tzinfo=UTC)
+    assert run_context(Context(host=LocalHost("/"), dns=Dns([("127.0.0.1", 9)]), now=pinned)).now == pinned

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -23,7 +23,13 @@ class Context:
     spf_networks: tuple[str, ...] = ()  # networks the provider allocated (CIDR), for SPF
     only_domains: tuple[str, ...] = ()  # --domain: restrict to these
     dry_run: bool = False  # --dry-run: show every change's commands, run none (safe-apply)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # a pinned time (tests, reproducible reports); None: each run reads the clock when it starts
+    # (engine.run_context), so a wizard left open for days still dates what it sees correctly
+    now: datetime | None = None
+
+    def clock(self) -> datetime:
+        """The time of this run."""
+        return self.now if self.now is not None else datetime.now(UTC)
 
     async def io(self, func, /, *args, **kwargs):
         """Run blocking host I/O off the event loop."""

@@ -402,7 +402,7 @@ async def probe(ctx: Context, server: ServerFacts) -> DkimFacts:
         signing_prop=config.qpsmtpd.get("DKIMSigning"),
         qpsmtpd_record=config.configuration.get("qpsmtpd") is not None,
         smtpd_home=smtpd_home,
-        today=ctx.now.date(),
+        today=ctx.clock().date(),
     )
 
 

@@ -149,7 +149,7 @@ class DmarcStep:
         state = await ctx.io(rampmod.read_state, ctx.host)
         own = tuple(p.address for p in server.public_ips) + tuple(server.relay_ips)
         facts = DmarcFacts(tuple(domains), helo_name(server), target, maildir, ingest, summary, state,
-                           state.settings or self.settings, ctx.now, own, local_parts)
+                           state.settings or self.settings, ctx.clock(), own, local_parts)
         verdicts = {d.domain: v for d in facts.domains if (v := verdict_for(facts, d)) is not None}
         return replace(facts, verdicts=verdicts)
 
