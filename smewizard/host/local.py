@@ -227,31 +227,10 @@ class LocalHost:
         """Write via a temp file created with `mode` (never wider, even briefly), chowned
         before any byte is written, fsynced, then renamed over `path`."""
         real = self.real(path)
-        directory = os.path.dirname(real)
         uid = self.uid_of(owner) if owner else -1
         gid = self.gid_of(group) if group else -1
-        tmp = os.path.join(directory, f".{os.path.basename(real)}.smewizard-{os.getpid()}.tmp")
         with _errors(path):
-            old_umask = os.umask(0o077)
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode & 0o600)
-            finally:
-                os.umask(old_umask)
-            try:
-                if uid != -1 or gid != -1:
-                    os.fchown(fd, uid, gid)
-                os.fchmod(fd, mode)
-                with os.fdopen(fd, "wb", closefd=False) as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            except BaseException:
-                os.close(fd)
-                os.unlink(tmp)
-                raise
-            os.close(fd)
-            os.replace(tmp, real)
-            _fsync_dir(directory)
+            write_file_atomically(real, data, mode, uid, gid)
 
     def mkdir(
         self, path: str, *, mode: int, owner: str | None = None, group: str | None = None
@@ -323,6 +302,29 @@ def _text(value: bytes | str | None) -> str:
     if value is None:
         return ""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def write_file_atomically(real: str, data: bytes, mode: int, uid: int = -1, gid: int = -1) -> None:
+    """Temp file in the same directory, created no wider than 0600 (whatever the umask),
+    chowned before any byte is written, given `mode`, fsynced, renamed over `real`."""
+    directory = os.path.dirname(real)
+    tmp = os.path.join(directory, f".{os.path.basename(real)}.smewizard-{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode & 0o600)
+    try:
+        if uid != -1 or gid != -1:
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, real)
+    _fsync_dir(directory)
 
 
 def _fsync_dir(directory: str) -> None:

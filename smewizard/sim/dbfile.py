@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from smewizard.host.local import write_file_atomically
 from smewizard.sme.db import DbRecord, format_record, parse_db
 
 DB_DIR = "home/e-smith/db"
@@ -67,19 +68,5 @@ def write_db_file(path: Path, records: dict[str, DbRecord], *, now: float | None
         mode, owner = st.st_mode & 0o7777, (st.st_uid, st.st_gid)
     except FileNotFoundError:
         mode, owner = 0o644, None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        if owner is not None and os.geteuid() == 0:
-            os.fchown(fd, *owner)
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb", closefd=False) as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
+    uid, gid = owner if owner is not None and os.geteuid() == 0 else (-1, -1)
+    write_file_atomically(str(path), data, mode, uid, gid)
