@@ -210,14 +210,19 @@ def read_key_dir(
     return facts, pem
 
 
-def readable_by(stat: FileStat | None, user: str) -> bool:
+def _permits(stat: FileStat | None, user: str, bit: int) -> bool:
+    """`bit` (4 read, 1 search) granted to `user` as owner, as its own group, or to others."""
     if stat is None:
         return False
-    if stat.owner == user and stat.mode & 0o400:
+    if stat.owner == user and stat.mode & (bit << 6):
         return True
-    if stat.group == user and stat.mode & 0o040:
+    if stat.group == user and stat.mode & (bit << 3):
         return True
-    return bool(stat.mode & 0o004)
+    return bool(stat.mode & bit)
+
+
+def readable_by(stat: FileStat | None, user: str) -> bool:
+    return _permits(stat, user, 0o4)
 
 
 def read_links(host: Host, domain: str) -> LinkFacts:
@@ -255,13 +260,7 @@ def _read_links(host: Host, base: str) -> LinkFacts:
 
 def traversable_by(stat: FileStat | None, user: str) -> bool:
     """The folder holding the key can be entered by `user` (x permission)."""
-    if stat is None:
-        return False
-    if stat.owner == user and stat.mode & 0o100:
-        return True
-    if stat.group == user and stat.mode & 0o010:
-        return True
-    return bool(stat.mode & 0o001)
+    return _permits(stat, user, 0o1)
 
 
 def wrong_location_roots(host: Host, smtpd_home: str | None) -> tuple[str, ...]:
