@@ -6,7 +6,7 @@ import pytest
 
 pytest_plugins = [
     name
-    for name in ("tests.fixtures_dns", "tests.fixtures_sim", "tests.fixtures_ui")
+    for name in ("tests.fixtures_dns", "tests.fixtures_sim", "tests.fixtures_ui", "tests.fixtures_lab")
     if os.path.exists(os.path.join(os.path.dirname(__file__), name.split(".")[1] + ".py"))
 ]
 

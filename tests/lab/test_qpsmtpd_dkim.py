@@ -10,12 +10,8 @@ no key must be logged `skip, DKIM not configured for <domain>`. The wizard predi
 
 from __future__ import annotations
 
-import os
-import shutil
 import smtplib
-import tempfile
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
@@ -33,16 +29,6 @@ pytestmark = pytest.mark.lab
 
 SIGNED, UNSIGNED = "example.com", "example.net"
 
-
-@pytest.fixture
-def lab_dir():
-    """A folder the qpsmtpd user can traverse (pytest's tmp_path is private to root)."""
-    path = Path(tempfile.mkdtemp(prefix="smewizard-dkim-lab-"))
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 async def audit(host, dns):

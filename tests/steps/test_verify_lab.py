@@ -5,11 +5,7 @@ its domain by forkserver's `dispatching MAIL FROM` line (no logterse in the lab)
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -27,15 +23,6 @@ from tests.lab.qpsmtpd import need_lab_root, qpsmtpd_uid, start_qpsmtpd
 pytestmark = pytest.mark.lab
 SIGNED, UNSIGNED = "example.com", "example.net"
 
-
-@pytest.fixture
-def lab_dir():
-    path = Path(tempfile.mkdtemp(prefix="smewizard-verify-lab-"))
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def watch(tail: LogTail, token: str, timeout: float = 20.0) -> verify.TestOutcome:
