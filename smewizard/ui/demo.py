@@ -41,7 +41,7 @@ class DemoHost(LocalHost):
         raise HostError(
             "the demo's simulated server runs no SMTP service, and nothing is sent from the demo "
             "(its 127.0.0.1 would be this machine's own mail server). On a real server the live "
-            "test sends through its qpsmtpd"
+            "test sends through its qpsmtpd."
         )
 
 

@@ -125,8 +125,10 @@ def test_the_demo_never_sends_through_this_machines_port_25():
     from smewizard.ui.demo import DemoSession
 
     with DemoSession("demo") as demo:
-        with pytest.raises(SendFailed, match="nothing is sent from the demo"):
+        with pytest.raises(SendFailed, match="nothing is sent from the demo") as refused:
             send_through_server(demo.ctx.host, "admin@example.com", "check@mail-tester.example")
+    assert str(refused.value).endswith("On a real server the live test sends through its qpsmtpd."), \
+        "the refusal is shown as the status line: it ends as a sentence"
 
 
 async def test_applying_dkim_re_judges_the_log_evidence_without_a_manual_reverify(sim_dns):
