@@ -77,6 +77,16 @@ def test_double_bounce_default_proposes_devnull(tmp_path):
     assert finding.message == "Double bounces go to postmaster (DoubleBounceTo unset: the SME default)"
 
 
+def test_the_catalogue_quotes_the_double_bounce_message_as_shown(tmp_path):
+    """docs/finding-codes.md is where an admin looks a code up: its BNC002 row quotes the
+    message the step shows, not an older paraphrase of it."""
+    _, result = run(LocalHost(make_root(tmp_path)))
+    message = next(f.message for f in result.findings if f.code == "BNC002")
+    catalogue = (Path(__file__).resolve().parents[2] / "docs/finding-codes.md").read_text()
+    row = next(line for line in catalogue.splitlines() if line.startswith("| BNC002 |"))
+    assert f'"{message}"' in row
+
+
 def test_double_bounce_devnull_passes(tmp_path):
     _, result = run(LocalHost(make_root(tmp_path, double_bounce="devnull")))
     assert codes(result)["BNC001"] is Status.PASS
