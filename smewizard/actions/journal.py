@@ -26,6 +26,7 @@ from typing import Any
 
 from smewizard.actions.audit import LOG_DIR, append_line, current_user, now_text, safe_json_line
 from smewizard.host.base import Host, NotFound
+from smewizard.steps.registry import STEP_INFO
 
 RUNS_DIR = f"{LOG_DIR}/runs"
 
@@ -98,6 +99,20 @@ class RunRecord:
         entry = self.actions[index] if 0 <= index < len(self.actions) else {}
         return str(entry.get("summary") or entry.get("type") or f"action {index + 1}")
 
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The wizard steps (spf, dkim, …) whose actions the run holds, in the wizard's order
+        (an undo runs them backwards but names them as its run did). An undo's own bookkeeping
+        (its closing email-update, tagged "undo") is not a step."""
+        order = {item.key: position for position, item in enumerate(STEP_INFO)}
+        found = set()
+        for entry in self.actions:
+            fields = entry.get("fields") if isinstance(entry, dict) else None
+            step = fields.get("step") if isinstance(fields, dict) else None
+            if isinstance(step, str) and step and step != "undo":
+                found.add(step)
+        return tuple(sorted(found, key=lambda key: (order.get(key, len(order)), key)))
+
     def describe(self) -> str:
         state = (
             f"undone by {self.undone_by}" if self.undone_by
@@ -106,7 +121,8 @@ class RunRecord:
             else "ok" if self.ended and self.ended.get("ok")
             else "stopped at a failure"
         )
-        what = "undo of " + self.undo_of if self.undo_of else f"{len(self.actions)} action(s)"
+        steps = ", ".join(self.steps) or "no step"
+        what = f"undo of {self.undo_of} ({steps})" if self.undo_of else f"{steps}: {len(self.actions)} action(s)"
         return f"{self.run_id}  {self.kind:<6} {what:<32} by {self.user}  [{state}]"
 
 

@@ -133,6 +133,24 @@ async def test_after_an_undo_the_screen_offers_the_next_applied_run_not_a_redo(s
     assert read_db(host, "configuration").prop("qpsmtpd", "HeloHost") is None
 
 
+async def test_undo_screen_names_the_steps_of_each_run(sim_root):
+    """QA2 Q3: the run list says which steps a run changed, not only how many actions."""
+    sim = sim_root("demo")
+    host = sim.host()
+    assert apply_actions(host, ACTIONS).ok
+    assert apply_actions(host, [SetProp("configuration", "qmail", "DoubleBounceTo", "devnull", step="bounce")]).ok
+    dkim_helo, bounce = list_runs(host)
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(UndoScreen(host))
+        await pilot.pause()
+        runs = app.screen.query_one("#undo-runs", OptionList)
+        await until(pilot, lambda: runs.option_count == 2, "the runs are listed")
+        prompts = {runs.get_option_at_index(i).id: str(runs.get_option_at_index(i).prompt) for i in range(2)}
+    assert "dkim, helo: 3 action(s)" in prompts[dkim_helo.run_id]
+    assert "bounce: 1 action(s)" in prompts[bounce.run_id]
+
+
 async def test_start_up_notice_names_the_interrupted_run(sim_root):
     sim = sim_root("demo")
     host = sim.host()

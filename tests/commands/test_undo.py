@@ -1,0 +1,34 @@
+"""`smewizard undo` on a simulated server: the run list names each run's steps."""
+
+from __future__ import annotations
+
+from smewizard.actions.apply import apply_actions
+from smewizard.actions.base import SetProp, SignalEvent
+from smewizard.actions.journal import list_runs
+from smewizard.cli import main
+
+BOUNCE = [
+    SetProp("configuration", "qmail", "DoubleBounceTo", "devnull", step="bounce"),
+    SignalEvent("email-update", step="bounce"),
+]
+DKIM = [
+    SetProp("configuration", "qpsmtpd", "DKIMSigning", "enabled", step="dkim"),
+    SignalEvent("email-update", step="dkim"),
+]
+
+
+def test_undo_list_names_the_steps_of_each_run(sim_root, capsys):
+    sim = sim_root("demo")
+    host = sim.host()
+    assert apply_actions(host, DKIM).ok and apply_actions(host, BOUNCE).ok
+    assert main(["undo", "--last", "--yes", "--root", str(sim.root)]) == 0
+    capsys.readouterr()
+    dkim, bounce, undo = list_runs(host)
+
+    assert main(["undo", "--list", "--root", str(sim.root)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in listed] == [dkim.run_id, bounce.run_id, undo.run_id]
+    assert "dkim: 2 action(s)" in listed[0]
+    assert "bounce: 2 action(s)" in listed[1]
+    assert f"undo of {bounce.run_id} (bounce)" in listed[2]
+
