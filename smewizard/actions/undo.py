@@ -2,7 +2,9 @@
 `signal-event email-update` when a configuration db changed (docs/safe-apply.md).
 
 Undo is itself a journalled, audited run (kind "undo"), so an interrupted undo can be resumed
-and an undo can be undone. Inverses whose effect is already in place are skipped, which makes
+(`smewizard apply --resume`). An undo run is never undone in turn: that could only put back its
+db changes, not the keys and files it moved, so the admin re-applies the step instead (the
+refusal says which). Inverses whose effect is already in place are skipped, which makes
 undoing an interrupted run safe whether or not its last action got to run.
 """
 
@@ -54,6 +56,8 @@ def _valid_run_id(value: str) -> bool:
 
 
 def plan_undo(host: Host, run: RunRecord) -> UndoPlan:
+    if run.kind == "undo":
+        raise UndoError(_undo_of_undo(host, run))
     if run.undone_by:
         raise UndoError(f"run {run.run_id} was already undone by {run.undone_by}")
     if run.running:
@@ -83,6 +87,20 @@ def plan_undo(host: Host, run: RunRecord) -> UndoPlan:
     if touches_config:
         actions.append(SignalEvent("email-update", step="undo"))
     return UndoPlan(run, tuple(actions), tuple(missing), tuple(db_only))
+
+
+def _undo_of_undo(host: Host, run: RunRecord) -> str:
+    """Why an undo run is not undone, and how to get its changes back: apply the steps again
+    (the audit proposes what is missing now, files and keys included)."""
+    original = read_run(host, run.undo_of) if run.undo_of and _valid_run_id(run.undo_of) else None
+    steps = (original.steps if original else ()) or run.steps
+    again = (" and ".join(f"`smewizard apply --step {s}`" for s in steps) if steps
+             else "`smewizard apply --step STEP`")
+    what = f"an undo of run {run.undo_of}" if run.undo_of else "an undo"
+    finish = " To finish this interrupted undo instead: `smewizard apply --resume`." if run.interrupted else ""
+    return (f"run {run.run_id} is {what}; an undo is not undone (that would put back only its db "
+            f"changes, not the keys and files it moved). To re-apply, run {again} again "
+            f"(in the app: that step's Apply); it proposes what is missing now.{finish}")
 
 
 def _recorded_undo(host: Host, begin: dict, done: dict | None) -> list | None:

@@ -4,8 +4,9 @@
     smewizard undo --list
     smewizard undo [--last | RUN_ID] [--dry-run] [--yes]
 
-Exit: 0 undone (or dry run), 1 an undo action failed or the admin declined, 2 usage or unknown
-run, 3 read-only (needs root).
+Exit: 0 undone (or dry run), 1 an undo action failed or the admin declined, 2 usage, unknown run
+or a run that is not undone (already undone, or itself an undo: re-apply its steps instead),
+3 read-only (needs root).
 """
 
 from __future__ import annotations

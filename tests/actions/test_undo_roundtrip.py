@@ -99,3 +99,23 @@ async def test_undo_twice_is_refused(sim_dns):
     undo_run(host, plan_undo(host, run))
     with pytest.raises(UndoError, match="already undone"):
         plan_undo(host, find_run(host, run.run_id))
+
+
+def test_an_undo_run_is_not_undone_the_admin_is_told_to_re_apply(sim_root):
+    """Undoing an undo could only put back db changes (DKIMSigning enabled while the keys stay
+    moved aside): it is refused, naming the step to apply again, and nothing changes."""
+    from smewizard.actions.base import SetProp, SignalEvent
+    from smewizard.actions.undo import UndoError
+
+    sim = sim_root("demo")
+    host = sim.host()
+    applied = apply_actions(host, [SetProp("configuration", "qmail", "DoubleBounceTo", "devnull", step="bounce"),
+                                   SignalEvent("email-update", step="bounce")])
+    undone = undo_run(host, plan_undo(host, find_run(host, applied.run_id)))
+    before = db_texts(sim.root)
+    with pytest.raises(UndoError) as refused:
+        plan_undo(host, find_run(host, undone.run_id))
+    message = str(refused.value)
+    assert f"run {undone.run_id} is an undo of run {applied.run_id}" in message
+    assert "`smewizard apply --step bounce`" in message
+    assert db_texts(sim.root) == before and len(list_runs(host)) == 2

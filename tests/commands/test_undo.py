@@ -1,4 +1,5 @@
-"""`smewizard undo` on a simulated server: the run list names each run's steps."""
+"""`smewizard undo` on a simulated server: the run list names each run's steps, and an undo run
+is refused (exit 2, nothing changed) with the way to re-apply instead."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from smewizard.actions.apply import apply_actions
 from smewizard.actions.base import SetProp, SignalEvent
 from smewizard.actions.journal import list_runs
 from smewizard.cli import main
+from smewizard.sme.db import read_db
 
 BOUNCE = [
     SetProp("configuration", "qmail", "DoubleBounceTo", "devnull", step="bounce"),
@@ -32,3 +34,20 @@ def test_undo_list_names_the_steps_of_each_run(sim_root, capsys):
     assert "bounce: 2 action(s)" in listed[1]
     assert f"undo of {bounce.run_id} (bounce)" in listed[2]
 
+
+def test_undo_of_an_undo_run_is_refused_and_changes_nothing(sim_root, capsys):
+    sim = sim_root("demo")
+    host = sim.host()
+    assert apply_actions(host, BOUNCE).ok
+    assert main(["undo", "--last", "--yes", "--root", str(sim.root)]) == 0
+    capsys.readouterr()
+    applied, undo = list_runs(host)
+    assert read_db(host, "configuration").prop("qmail", "DoubleBounceTo") is None
+
+    assert main(["undo", undo.run_id, "--yes", "--root", str(sim.root)]) == 2
+    out, err = capsys.readouterr()
+    assert f"run {undo.run_id} is an undo of run {applied.run_id}" in err
+    assert "To re-apply, run `smewizard apply --step bounce` again" in err
+    assert "Traceback" not in out + err
+    assert read_db(host, "configuration").prop("qmail", "DoubleBounceTo") is None
+    assert len(list_runs(host)) == 2  # no new run was started

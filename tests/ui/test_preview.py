@@ -151,6 +151,35 @@ async def test_undo_screen_names_the_steps_of_each_run(sim_root):
     assert "bounce: 1 action(s)" in prompts[bounce.run_id]
 
 
+async def test_undo_screen_shows_why_an_undo_run_is_not_undone(sim_root):
+    """QA2 Q4: an undo run is listed (it is history) but not undone: highlighted, the button
+    stays disabled and the preview says how to re-apply instead."""
+    from smewizard.actions.undo import find_run, plan_undo, undo_run
+
+    sim = sim_root("demo")
+    host = sim.host()
+    applied = apply_actions(host, ACTIONS)
+    undo = undo_run(host, plan_undo(host, find_run(host, applied.run_id)))
+    assert undo.ok
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.show(UndoScreen(host))
+        await pilot.pause()
+        runs = app.screen.query_one("#undo-runs", OptionList)
+        button = app.screen.query_one("#undo-run", Button)
+        await until(pilot, lambda: runs.option_count == 2, "the runs are listed")
+        assert f"undo of {applied.run_id} (dkim, helo)" in str(runs.get_option_at_index(0).prompt)
+        runs.highlighted = 0  # newest first: the undo run
+        await until(pilot, lambda: f"run {undo.run_id} is an undo of run {applied.run_id}" in texts(app),
+                    "the refusal is shown")
+        assert "`smewizard apply --step dkim` and `smewizard apply --step helo`" in texts(app)
+        assert button.disabled
+        await pilot.press("u")
+        await pilot.pause(0.2)
+    assert len(list_runs(host)) == 2
+    assert read_db(host, "configuration").prop("qpsmtpd", "HeloHost") is None
+
+
 async def test_start_up_notice_names_the_interrupted_run(sim_root):
     sim = sim_root("demo")
     host = sim.host()
