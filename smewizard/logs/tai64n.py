@@ -18,6 +18,7 @@ TAI64_EPOCH = 2**62
 TAI_UTC_1970 = 10  # seconds; what libtai adds to the Unix clock and tai64nlocal removes
 LABEL_LENGTH = 25  # "@" + 16 + 8 hex digits
 LABEL_RE = re.compile(rb"@([0-9a-f]{16})([0-9a-f]{8})")
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC: the last time `datetime` holds
 
 
 class BadLabel(ValueError):
@@ -56,9 +57,10 @@ def decode(label: bytes | str) -> Tai64n:
         raise BadLabel(f"not a TAI64N label: {raw[:40]!r}")
     seconds = int(match.group(1), 16)
     nanos = int(match.group(2), 16)
-    if seconds < TAI64_EPOCH or nanos >= 1_000_000_000:
+    unix = seconds - TAI64_EPOCH - TAI_UTC_1970
+    if seconds < TAI64_EPOCH or unix > LAST_UNIX_SECOND or nanos >= 1_000_000_000:
         raise BadLabel(f"TAI64N label out of range: {raw.decode('ascii')}")
-    return Tai64n(seconds - TAI64_EPOCH - TAI_UTC_1970, nanos)
+    return Tai64n(unix, nanos)
 
 
 def encode(when: float) -> str:

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smewizard.logs.tai64n import BadLabel, Tai64n, decode, encode, split_line, to_local_lines
+from smewizard.logs.tai64n import (
+    LAST_UNIX_SECOND,
+    BadLabel,
+    Tai64n,
+    decode,
+    encode,
+    split_line,
+    to_local_lines,
+)
 
 
 def test_unix_epoch_is_2_pow_62_plus_the_1970_tai_offset():
@@ -32,7 +40,7 @@ def test_malformed_labels_are_refused(label):
         decode(label)
 
 
-@given(st.integers(min_value=0, max_value=2**40), st.integers(min_value=0, max_value=999_999_999))
+@given(st.integers(min_value=0, max_value=LAST_UNIX_SECOND), st.integers(min_value=0, max_value=999_999_999))
 def test_label_round_trip(secs, nanos):
     stamp = Tai64n(secs, nanos)
     assert decode(stamp.label()) == stamp
@@ -51,3 +59,10 @@ def test_split_line_keeps_unlabelled_lines_whole():
 def test_to_local_lines_converts_only_labels():
     data = b"@400000000000000a00000000 hello\nplain\n"
     assert to_local_lines(data, UTC) == b"1970-01-01 00:00:00.000000000 hello\nplain\n"
+
+
+def test_a_label_past_year_9999_is_a_bad_label_not_a_crash():
+    # hex-valid, but 2**62 + ~1.2e16 seconds: no calendar date can show it
+    with pytest.raises(BadLabel, match="out of range"):
+        decode("@400012345678901234567890")
+    assert decode(encode(LAST_UNIX_SECOND)).utc.year == 9999
