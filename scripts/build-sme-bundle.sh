@@ -13,6 +13,20 @@ OUT=${1:-dist/sme-bundle}
 PY=${PY:-python3}
 rm -rf "$OUT" && mkdir -p "$OUT/wheelhouse"
 "$PY" -m pip wheel -q --no-deps -w "$OUT/wheelhouse" .
+# smewizard's own wheel carries the compiled log-scan loop when this machine has a C compiler: a
+# cp311-abi3 build (any CPython >= 3.11). It must not need a glibc newer than CentOS 7's 2.17.
+for whl in "$OUT"/wheelhouse/smewizard-*-abi3-*.whl; do
+  [ -e "$whl" ] || { echo "smewizard wheel is pure Python (no C compiler here): the server scans logs with the Python loop"; break; }
+  tmp=$(mktemp -d)
+  "$PY" -m zipfile -e "$whl" "$tmp"
+  need=$(objdump -T "$tmp"/smewizard/logs/_scan*.so | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -1)
+  rm -rf "$tmp"
+  if [ "$(printf '%s\n2.17\n' "$need" | sort -V | tail -1)" != 2.17 ]; then
+    echo "the compiled log scan needs glibc $need, newer than CentOS 7's 2.17: build with SMEWIZARD_PURE_PYTHON=1" >&2
+    exit 1
+  fi
+  echo "compiled log scan in $(basename "$whl") needs glibc $need (CentOS 7 has 2.17)"
+done
 "$PY" -m pip download -q --only-binary=:all: --platform manylinux2014_x86_64 --python-version 3.12 \
   --implementation cp -d "$OUT/wheelhouse" textual dnspython cryptography pyperclip defusedxml
 # pure-Python projects published as sdists only: build them into wheels here
