@@ -265,7 +265,7 @@ async def test_preview_lists_the_demo_dkim_commands_in_the_order_they_run(sim_dn
     async with app.run_test(size=(110, 40)) as pilot:
         app.show(PreviewApply("DKIM", preview(sim.host(), actions)))
         await pilot.pause()
-        shown = [str(w.render()).splitlines()[0] for w in app.screen.query(".command")]
+        shown = [w.lines[0] for w in app.screen.query(".command")]  # each item's first line, unwrapped
     ran: list[str] = []
     assert apply_actions(sim.host(), actions, on_progress=lambda i, n, a: ran.append(a.summary())).ok
     assert shown == [f"{n}. {summary}" for n, summary in enumerate(ran, start=1)]

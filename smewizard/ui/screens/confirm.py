@@ -6,6 +6,7 @@ Apply/Cancel buttons stay on screen at 80×24 and nothing is hidden without a hi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from textual import on
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -32,6 +34,41 @@ def preview_lines(item: PreviewItem) -> list[str]:
         lines.append(f"  to:   {item.target if item.target is not None else '(unchanged)'}")
     lines.extend(f"  # {cmd}" for cmd in item.commands)
     return lines
+
+
+# leading indent plus a list number ("12. ") or a command mark ("# ")
+_LEAD = re.compile(r"^( *)(\d+\. |# )?")
+_MIN_TEXT_WIDTH = 20  # narrower than this, a hanging indent costs more than it helps
+
+
+def hanging_wrap(line: str, width: int) -> list[str]:
+    """`line` wrapped to `width` cells, continuations indented under its text (past a number
+    or a `# ` mark, else two more than the line), so a wrapped command reads as one."""
+    spaces, mark = _LEAD.match(line).groups()
+    indent = len(spaces) + (len(mark) if mark else 2)
+    head = len(spaces) + len(mark or "")
+    if width - indent < _MIN_TEXT_WIDTH:
+        return [c.plain for c in Content(line).wrap(max(width, 1))]
+    first, *rest = Content(line[head:]).wrap(width - indent) or [Content("")]
+    return [line[:head] + first.plain, *(" " * indent + c.plain for c in rest)]
+
+
+class CommandLines(Static):
+    """One change in the confirmation: its lines, wrapped with a hanging indent."""
+
+    def __init__(self, lines: Sequence[str], **kwargs) -> None:
+        self.lines = tuple(lines)
+        super().__init__(Content("\n".join(self.lines)), **kwargs)
+
+    def _wrapped(self, width: int) -> list[str]:
+        return [part for line in self.lines for part in hanging_wrap(line, width)]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._wrapped(width)) if width > 0 else len(self.lines)
+
+    def render(self) -> Content:
+        width = self.size.width
+        return Content("\n".join(self._wrapped(width) if width > 0 else self.lines))
 
 
 def more_hint(above: int, below: int) -> str:
@@ -74,7 +111,7 @@ class ConfirmApply(ModalScreen[bool]):
             yield Static(Content(f"{self.step_title}: {question}"), id="confirm-title")
             with VerticalScroll(id="confirm-commands"):
                 for item in self.items:
-                    yield Static(Content("\n".join(preview_lines(item))), classes="command")
+                    yield CommandLines(preview_lines(item), classes="command")
             yield Static(id="confirm-more")
             with Horizontal(classes="buttons"):
                 label = "Dry run (y)" if self.dry_run else "Apply (y)"
@@ -86,9 +123,25 @@ class ConfirmApply(ModalScreen[bool]):
         commands = self.query_one("#confirm-commands", VerticalScroll)
         self.watch(commands, "scroll_y", self._update_more_hint, init=False)
         self.watch(commands, "virtual_size", self._update_more_hint, init=False)
-        self.call_after_refresh(self._update_more_hint)
+        self.call_after_refresh(self._fit_to_screen)
 
     def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_to_screen)
+
+    def _fit_to_screen(self) -> None:
+        """Give the command list the height it needs: all of it when the dialog then still fits
+        the screen (class -fits), else the whole screen height with the list scrolling (-fills),
+        never a half-empty dialog that scrolls. The wrapped height of the commands does not
+        depend on that choice, so measuring it in either state gives the same answer."""
+        dialog = self.query_one("#confirm-dialog", Vertical)
+        commands = self.query_one("#confirm-commands", VerticalScroll)
+        hint = self.query_one("#confirm-more", Static)
+        needed = max((w.virtual_region_with_margin.bottom for w in commands.children), default=0)
+        hint_rows = hint.outer_size.height + hint.styles.margin.top if hint.display else 0
+        around = dialog.outer_size.height - commands.outer_size.height - hint_rows
+        fits = around + needed <= self.size.height
+        dialog.set_class(fits, "-fits")
+        dialog.set_class(not fits, "-fills")
         self.call_after_refresh(self._update_more_hint)
 
     def action_scroll_commands(self, how: str) -> None:

@@ -24,7 +24,7 @@ from smewizard.actions.apply import PreviewItem, group_preview, preview
 from smewizard.actions.journal import RunRecord, interruption_notice, list_runs
 from smewizard.host.base import Host
 from smewizard.readonly import NEEDS_ROOT, WriteAccess, rerun_hint, write_access
-from smewizard.ui.screens.confirm import ConfirmApply
+from smewizard.ui.screens.confirm import CommandLines, ConfirmApply
 
 
 def item_lines(item: PreviewItem, number: int | None = None) -> list[str]:
@@ -78,7 +78,7 @@ class PreviewApply(ConfirmApply):
                     yield Static(Content(f"{step or 'server'} · {domain or 'server-wide'}"), classes="preview-group")
                     for item in group:
                         number += 1
-                        yield Static(Content("\n".join(item_lines(item, number))), classes="command")
+                        yield CommandLines(item_lines(item, number), classes="command")
             yield Static(id="confirm-more")
             with Horizontal(classes="buttons"):
                 if can_apply:
