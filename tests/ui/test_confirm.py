@@ -5,11 +5,9 @@ indented under its text instead of at column 0, where it looked like a separate 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from smewizard.actions.apply import preview
@@ -19,18 +17,11 @@ from smewizard.steps.base import Context
 from smewizard.ui.app import stylesheets
 from smewizard.ui.screens.confirm import ConfirmApply, hanging_wrap
 from smewizard.ui.screens.preview import PreviewApply
+from tests.ui.test_preview import until
 
 
 class Styled(App[None]):
     CSS_PATH = stylesheets()
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(300):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture
