@@ -483,7 +483,7 @@ class RootBuilder:
         self.write("/var/service/qpsmtpd/config/loglevel", "6\n")
         self.write("/var/service/qpsmtpd/config/dnsbl_zones", "zen.spamhaus.org\n")
         self.write("/var/service/qpsmtpd/config/badmailfrom", "")
-        self.write("/etc/mail/spamassassin/local.cf", "required_score 5\n")
+        self.write("/etc/mail/spamassassin/local.cf", "required_score 4.99\n")
 
     def _write_logs(self) -> None:
         start = self.now - 3600

@@ -76,6 +76,8 @@ def test_email_update_regenerates_helo_doublebounce_and_spamassassin(sim_root):
         "configuration",
         "setprop",
         "spamassassin",
+        "Sensitivity",
+        "custom",
         "TagLevel",
         "3.3",
         "RejectLevel",
@@ -86,11 +88,22 @@ def test_email_update_regenerates_helo_doublebounce_and_spamassassin(sim_root):
     assert (control / "doublebounceto").read_text() == "devnull\n"
     assert (control / "helohost").read_text() == "mail.example.com\n"
     assert (sim.root / "var/service/qpsmtpd/config/me").read_text() == "mail.example.com\n"
-    assert "required_score 3.3\n" in (sim.root / "etc/mail/spamassassin/local.cf").read_text()
+    # SME's template: the custom TagLevel minus 0.01 (docs/sme-v10.md A3)
+    assert "required_score 3.29\n" in (sim.root / "etc/mail/spamassassin/local.cf").read_text()
     assert (
         "spamassassin reject_threshold 12"
         in (sim.root / "var/service/qpsmtpd/config/plugins").read_text()
     )
+
+
+def test_a_sensitivity_preset_ignores_custom_levels_as_smes_templates_do(sim_root):
+    sim = sim_root("demo")
+    assert run(sim, "db", "configuration", "setprop", "spamassassin", "Sensitivity", "high",
+               "TagLevel", "8", "RejectLevel", "12").returncode == 0
+    assert run(sim, "signal-event", "email-update").returncode == 0
+    assert "required_score 2.99\n" in (sim.root / "etc/mail/spamassassin/local.cf").read_text()
+    plugins = (sim.root / "var/service/qpsmtpd/config/plugins").read_text()
+    assert "\nspamassassin\n" in plugins and "reject_threshold" not in plugins
 
 
 def test_badmailfrom_comes_from_the_wbl_db_when_present(sim_root):
