@@ -65,6 +65,11 @@ def _write(
     path: Path, text: str, mode: int = 0o644, owner: str | None = None, root: Path | None = None
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    if _same_text(path, text):
+        # esmith::templates::processTemplate compares the new text with the file's and leaves an
+        # unchanged file alone: its mtime does not move (docs/sme-v10.md A4)
+        os.chmod(path, mode)
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & 0o700)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -73,6 +78,13 @@ def _write(
         os.fchmod(fh.fileno(), mode)
         fh.write(text)
     os.replace(tmp, path)
+
+
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return not path.is_symlink() and path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 def _ids(root: Path, name: str) -> tuple[int, int] | None:
@@ -104,32 +116,53 @@ def update_dkim_links(root: Path) -> None:
     """Rebuild config/dkim/<domain>/{selector,private} links from /home/e-smith/dkim_keys."""
     config = _db(root, "configuration")
     dkim_dir = root / QPSMTPD_CONFIG / "dkim"
-    _clear_generated(dkim_dir)
+    wanted = _wanted_dkim_links(root, config) if (
+        (config.prop("qpsmtpd", "DKIMSigning") or "").lower() == "enabled") else {}
+    # like a template expansion, only what differs is touched: a run with nothing changed
+    # leaves every mtime where it was (verify's VER006 compares log times with them)
+    _clear_generated(dkim_dir, keep=wanted)
     dkim_dir.mkdir(parents=True, exist_ok=True)
-    if (config.prop("qpsmtpd", "DKIMSigning") or "").lower() != "enabled":
-        return
+    for domain, links in wanted.items():
+        target = dkim_dir / domain
+        if _links_of(target) == links:
+            continue
+        target.mkdir(mode=0o750)
+        _chown_path(target, root, "qpsmtpd")
+        for name, source in links.items():
+            os.symlink(source, target / name)
+
+
+def _wanted_dkim_links(root: Path, config) -> dict[str, dict[str, str]]:
     keys = root / DKIM_KEYS
+    wanted: dict[str, dict[str, str]] = {}
     for domain in hosted_domains(root):
         if not _is_domain(domain):
             continue  # never let a hostile db key become a path
         source = keys / domain if (keys / domain).is_dir() else keys / "default"
-        if not source.is_dir():
-            continue
-        target = dkim_dir / domain
-        target.mkdir(mode=0o750)
-        _chown_path(target, root, "qpsmtpd")
-        os.symlink(str(source / "selector"), target / "selector")
-        os.symlink(str(source / "default"), target / "private")
+        if source.is_dir():
+            wanted[domain] = {"selector": str(source / "selector"), "private": str(source / "default")}
+    return wanted
 
 
-def _clear_generated(dkim_dir: Path) -> None:
-    """Remove what a previous email-update generated (links, and directories of links)."""
+def _links_of(directory: Path) -> dict[str, str] | None:
+    """{name: link target} of a directory holding only links; None if it is anything else."""
+    if directory.is_symlink() or not directory.is_dir():
+        return None
+    children = list(directory.iterdir())
+    if not all(child.is_symlink() for child in children):
+        return None
+    return {child.name: os.readlink(child) for child in children}
+
+
+def _clear_generated(dkim_dir: Path, keep: dict[str, dict[str, str]]) -> None:
+    """Remove what a previous email-update generated (links, and directories of links), except
+    the domain folders that already hold exactly the links wanted (`keep`)."""
     if not dkim_dir.is_dir():
         return
     for entry in dkim_dir.iterdir():
         if entry.is_symlink() or entry.is_file():
             entry.unlink()
-        elif entry.is_dir() and all(child.is_symlink() for child in entry.iterdir()):
+        elif entry.is_dir() and (links := _links_of(entry)) is not None and links != keep.get(entry.name):
             shutil.rmtree(entry)
 
 

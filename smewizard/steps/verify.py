@@ -32,7 +32,10 @@ QPSMTPD_CONFIG = "/var/service/qpsmtpd/config"
 DKIM_KEYS = "/home/e-smith/dkim_keys"
 # What email-update rewrites (plugins, the per-domain link folders) and where keys are written;
 # directory mtimes move whenever an entry is added, replaced or removed.
-SIGNING_INPUTS = (f"{QPSMTPD_CONFIG}/plugins", f"{QPSMTPD_CONFIG}/dkim", f"{DKIM_KEYS}/default")
+# SME keeps its qpsmtpd plugin list in config/peers/0 (config/plugins only loads `peers`); we
+# watch both, so a server laid out either way is covered (docs/sme-v10.md A4).
+SIGNING_INPUTS = (f"{QPSMTPD_CONFIG}/plugins", f"{QPSMTPD_CONFIG}/peers/0", f"{QPSMTPD_CONFIG}/dkim",
+                  f"{DKIM_KEYS}/default")
 
 
 @dataclass(frozen=True)

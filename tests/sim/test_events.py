@@ -63,6 +63,25 @@ def test_disabling_signing_removes_generated_links(sim_root):
     assert os.listdir(sim.root / "var/service/qpsmtpd/config/dkim") == []
 
 
+def test_email_update_with_nothing_changed_leaves_every_generated_mtime(sim_root):
+    # SME's template expansion rewrites only files whose text changes: evidence in the logs is
+    # judged against these mtimes (VER006), so a no-op event must not make old lines look stale
+    sim = sim_root("good")
+    watched = ["var/service/qpsmtpd/config/plugins", "var/service/qpsmtpd/config/dkim",
+               "var/service/qpsmtpd/config/dkim/example.com", "var/qmail/control/helohost",
+               "etc/mail/spamassassin/local.cf"]
+    os.utime(sim.root / watched[0], (1, 1))
+    for path in watched:
+        os.utime(sim.root / path, (1_000_000, 1_000_000), follow_symlinks=False)
+    assert run(sim, "signal-event", "email-update").returncode == 0
+    assert [os.lstat(sim.root / p).st_mtime for p in watched] == [1_000_000] * len(watched)
+    # a real change moves exactly what it changes
+    assert run(sim, "db", "configuration", "setprop", "qpsmtpd", "DKIMSigning", "disabled").ok
+    assert run(sim, "signal-event", "email-update").returncode == 0
+    assert os.lstat(sim.root / watched[0]).st_mtime > 1_000_000
+    assert os.lstat(sim.root / "var/qmail/control/helohost").st_mtime == 1_000_000
+
+
 def test_email_update_regenerates_helo_doublebounce_and_spamassassin(sim_root):
     sim = sim_root("demo")
     control = sim.root / "var/qmail/control"

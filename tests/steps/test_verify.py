@@ -59,6 +59,18 @@ async def test_demo_server_log_shows_signing_skipped_with_the_cause(sim_dns):
     assert out.status is Status.FAIL
 
 
+async def test_a_plugin_list_in_peers_0_changed_after_the_skips_makes_them_stale(sim_dns):
+    """SME keeps qpsmtpd's plugin list in config/peers/0 (config/plugins only loads `peers`):
+    a change there after the logged skips means they no longer prove anything."""
+    sim, dns = sim_dns("demo")
+    assert codes(await assess(sim, dns), "example.org")["VER002"].status is Status.FAIL
+    peers = sim.root / "var/service/qpsmtpd/config/peers"
+    peers.mkdir()
+    (peers / "0").write_text("dkim\n")
+    found = codes(await assess(sim, dns), "example.org")
+    assert "VER002" not in found and found["VER006"].status is Status.UNKNOWN
+
+
 async def test_skip_lines_older_than_the_dkim_fix_are_not_current_evidence(sim_dns):
     """QA T8: after DKIM is applied (keys, DKIMSigning, email-update) the logged skips predate
     the change: 'send a test', never a failure that contradicts the DKIM step."""
