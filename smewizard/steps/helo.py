@@ -11,6 +11,7 @@ import dns.reversename
 
 from smewizard.actions.base import Action, SetProp, SignalEvent
 from smewizard.dns import Lookup
+from smewizard.host.base import Host, HostError, NotFound
 from smewizard.mail.fcrdns import (
     Agreement,
     Seen,
@@ -25,6 +26,10 @@ from smewizard.steps.base import Context, PublicIp, ServerFacts
 
 PART = "Part 4"
 KEY = "helo"
+# qmail-remote announces control/helohost, or control/me when there is none (qmail's own rule);
+# whichever db key SME v10's template reads, this file is what receivers see in HELO.
+QMAIL_HELOHOST = "/var/qmail/control/helohost"
+QMAIL_ME = "/var/qmail/control/me"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,29 @@ class IpFacts:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """The name qmail-remote announces (None if unreadable), the file it came from, or why not."""
+
+    name: str | None
+    source: str
+    error: str | None = None
+
+
+def read_announced(host: Host) -> Announced:
+    for path in (QMAIL_HELOHOST, QMAIL_ME):
+        try:
+            text = host.read_text(path, limit=4096)
+        except NotFound:
+            continue
+        except HostError as exc:
+            return Announced(None, path, str(exc))
+        name = _clean(text.splitlines()[0] if text.strip() else "")
+        if name:
+            return Announced(name, path)
+    return Announced(None, QMAIL_HELOHOST, "neither control/helohost nor control/me names a host")
+
+
+@dataclass(frozen=True)
 class HeloFacts:
     fqdn: str | None
     hosted_domains: tuple[str, ...]
@@ -70,6 +98,7 @@ class HeloFacts:
     ip_lookup: Lookup | None  # the FQDN A lookup, when public IPs came from it
     fqdn_forward: tuple[Lookup, ...]  # A and AAAA of the FQDN
     relay_host: str | None
+    announced: Announced | None = None  # what qmail-remote says in HELO, from its control files
 
     def agreements(self) -> list[Agreement]:
         return [
@@ -140,6 +169,7 @@ class HeloStep:
                 if _norm_ip(addr) not in known:
                     public.append(PublicIp(_norm_ip(addr), f"AAAA record of {fqdn}"))
         ips = tuple(await asyncio.gather(*(self._probe_ip(ctx, p) for p in public)))
+        announced = await ctx.io(read_announced, ctx.host)
         return HeloFacts(
             fqdn=fqdn,
             hosted_domains=tuple(server.domains) or tuple(config.hosted_domains),
@@ -150,6 +180,7 @@ class HeloStep:
             ip_lookup=server.public_ip_lookup,
             fqdn_forward=fqdn_forward,
             relay_host=server.relay_host,
+            announced=announced,
         )
 
     async def _probe_ip(self, ctx: Context, public: PublicIp) -> IpFacts:
@@ -204,10 +235,12 @@ def _clean(value: str | None) -> str | None:
 
 
 def _ip_agrees(facts: HeloFacts, ip: IpFacts) -> bool:
+    announced = facts.announced.name if facts.announced else None
     return (
         same_name(ip.ptr_name, facts.fqdn)
         and ip.address in ip.forward_ips
         and same_name(facts.qpsmtpd_helo, facts.fqdn)
+        and (announced is None or same_name(announced, facts.fqdn))
     )
 
 
@@ -459,7 +492,35 @@ def _helo_findings(facts: HeloFacts) -> tuple[list[Finding], list[Action]]:
                 PART,
             )
         )
+    findings.extend(_announced_findings(facts, pending_fix=bool(actions)))
     return findings, actions
+
+
+def _announced_findings(facts: HeloFacts, pending_fix: bool) -> list[Finding]:
+    """What qmail-remote really announces, read from the file SME's template generates."""
+    announced, fqdn = facts.announced, facts.fqdn
+    if announced is None or not fqdn:
+        return []
+    if announced.name is None:
+        return [Finding("HELO020", Status.UNKNOWN, f"Cannot tell what the server announces in HELO: "
+                        f"{announced.error}", "qmail-remote takes its HELO name from "
+                        f"{QMAIL_HELOHOST} (or {QMAIL_ME}); without it the wizard cannot confirm "
+                        "what receivers see.", PART)]
+    if same_name(announced.name, fqdn):
+        return [Finding("HELO020", Status.PASS, f"qmail announces {fqdn} in HELO ({announced.source})",
+                        "", PART)]
+    if pending_fix:
+        why = ("The HeloHost change proposed above, with its email-update, regenerates this file; "
+               "the re-check reads it again.")
+    else:
+        why = ("qpsmtpd HeloHost is already the FQDN, yet the generated file says otherwise: either "
+               "email-update has not run since HeloHost was set (run `signal-event email-update`), "
+               "or this SME's template reads another key — SME 7/8 templates read `smtpd HeloHost` "
+               "(docs/sme-v10.md A2): `db configuration setprop smtpd HeloHost " + fqdn + "` and "
+               "email-update, then re-check.")
+    return [Finding("HELO021", Status.FAIL, f"qmail announces {announced.name} in HELO, not {fqdn} "
+                    f"({announced.source})", "Receivers compare the HELO name with the PTR "
+                    "(guide Part 4). " + why, PART)]
 
 
 STEP = HeloStep()

@@ -186,3 +186,59 @@ def test_apply_helohost_on_sim_then_reverify(sim_dns):
     found = codes(after)
     assert "HELO013" not in found and found["HELO018"] is Status.PASS
     assert found["HELO005"] is Status.WARN  # the PTR is the provider's: still to request
+
+
+def write_control(root: Path, name: str, text: str) -> None:
+    control = root / "var/qmail/control"
+    control.mkdir(parents=True, exist_ok=True)
+    (control / name).write_text(text)
+
+
+def test_the_generated_helohost_file_is_checked_not_only_the_db_key(tmp_path, dns_client, zones):
+    # qpsmtpd HeloHost is right, but what qmail-remote announces (the generated file) is not:
+    # a template reading another key, or no email-update since. Told, with the SME 7/8 key to try.
+    zones()
+    root = make_root(tmp_path)
+    write_control(root, "helohost", "example.com\n")
+    _, out = run(context(root, dns_client, [IP]))
+    found = {f.code: f for f in out.findings}
+    assert found["HELO018"].status is Status.PASS
+    assert found["HELO021"].status is Status.FAIL and "announces example.com" in found["HELO021"].message
+    assert "smtpd HeloHost mail.example.com" in found["HELO021"].explanation
+    assert "HELO015" not in found
+
+
+def test_without_helohost_qmail_announces_control_me(tmp_path, dns_client, zones):
+    zones()
+    root = make_root(tmp_path)
+    write_control(root, "me", "Mail.Example.com.\n")
+    _, out = run(context(root, dns_client, [IP]))
+    found = {f.code: f for f in out.findings}
+    assert found["HELO020"].status is Status.PASS and "control/me" in found["HELO020"].message
+    assert found["HELO015"].status is Status.PASS
+
+
+def test_an_unreadable_helohost_is_unknown_not_wrong(tmp_path, dns_client, zones):
+    zones()
+    root = make_root(tmp_path)
+    (root / "var/qmail/control/helohost").mkdir(parents=True)  # a directory: cannot be read as text
+    _, out = run(context(root, dns_client, [IP]))
+    found = {f.code: f for f in out.findings}
+    assert found["HELO020"].status is Status.UNKNOWN and "HELO021" not in found
+
+
+async def test_demo_announces_the_bare_domain_until_the_fix_is_applied(sim_dns):
+    from smewizard.actions.apply import apply_actions
+
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns)
+
+    async def assess():
+        return STEP.assess(await STEP.probe(ctx, await probe_server(ctx)))
+
+    before = await assess()
+    found = {f.code: f for f in before.findings}
+    assert "proposed above" in found["HELO021"].explanation and before.actions
+    assert apply_actions(ctx.host, before.actions).ok
+    after = {f.code: f for f in (await assess()).findings}
+    assert after["HELO020"].status is Status.PASS and "HELO021" not in after
