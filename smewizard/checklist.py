@@ -85,7 +85,7 @@ ITEMS: tuple[Item, ...] = (
     Item("ptr", "PTR = server FQDN", "PTR record matches server FQDN (request from hosting provider)", "Part 4", "helo",
          _codes("HELO", 2, 3, 4, 5, 6, 7, 8, 9, 10), per_domain=False),
     Item("helohost", "HeloHost = FQDN = PTR", "HeloHost matches server FQDN and PTR", "Part 4", "helo",
-         _codes("HELO", 13, 14, 17, 18), per_domain=False),
+         _codes("HELO", 13, 14, 17, 18, 20, 21), per_domain=False),
     Item("fqdn-a", "FQDN A = server IP", "FQDN A record resolves to server IP", "Part 4", "helo",
          _codes("HELO", 2, 11, 12), absent=Cell.PASS, per_domain=False),
     Item("double-bounce", "DoubleBounceTo devnull", "DoubleBounceTo devnull configured", "Part 5", "bounce",

@@ -54,3 +54,11 @@ def test_recast_codes_for_dmarc_reports():
     cl = checklist.build(DOMAINS, {"dmarc": dmarc})
     assert cl.cell("dmarc-reports", "example.com").cell is Cell.UNKNOWN
     assert cl.cell("dmarc-reports", "example.org").cell is Cell.PASS
+
+
+def test_what_qmail_announces_decides_the_helohost_row_with_the_db_key():
+    # the db key can be right while the generated helohost file is not: the row must fail
+    helo = Assessment("helo", (f("HELO018", Status.PASS), f("HELO021", Status.FAIL)))
+    assert checklist.build(DOMAINS, {"helo": helo}).cell("helohost", None).cell is Cell.FAIL
+    helo = Assessment("helo", (f("HELO018", Status.PASS), f("HELO020", Status.PASS)))
+    assert checklist.build(DOMAINS, {"helo": helo}).cell("helohost", None).cell is Cell.PASS

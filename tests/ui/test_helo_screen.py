@@ -48,6 +48,8 @@ async def test_demo_shows_diagram_and_provider_request(demo_app):
         text = " ".join(str(s.render()) for s in panel.query("Static"))
         assert f"IP {sim.public_ip}" in text
         assert "HeloHost unset" in text
+        # what receivers really see, from the file SME generates
+        assert "qmail announces in HELO: example.com   (/var/qmail/control/helohost)" in text
         assert "Please set the reverse DNS (PTR record)" in text
         button = panel.query_one(".helo-copy")
         await pilot.click(f"#{button.id}")

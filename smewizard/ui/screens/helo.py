@@ -26,6 +26,10 @@ class StatePanel(Vertical):
         yield Static(Content(f"qpsmtpd HeloHost: {facts.qpsmtpd_helo or '(unset)'}"
                              + (f"   smtpd HeloHost: {facts.smtpd_helo}" if facts.smtpd_helo else "")),
                      classes="state-row")
+        announced = facts.announced
+        if announced is not None:
+            said = announced.name or f"unknown ({announced.error})"
+            yield Static(Content(f"qmail announces in HELO: {said}   ({announced.source})"), classes="state-row")
         for ip in facts.ips:
             yield Static(Content(f"{ip.address}  ({ip.source})"), classes="state-row")
         yield Static(Content(facts.diagram()), classes="helo-diagram")
