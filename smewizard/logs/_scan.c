@@ -81,6 +81,20 @@ rest(const char *s, Py_ssize_t q, Py_ssize_t hi, int kind, Match *m)
     m->end = eol(s, q, hi);
 }
 
+/* after "badmailfrom" or "check_badmailfrom": `(to)?: ` then a `fail` that starts REST */
+static void
+badmailfrom_tail(const char *s, Py_ssize_t w, Py_ssize_t hi, int kind, Match *m)
+{
+    if (STARTS(s, w, hi, "to: "))
+        w += 4;
+    else if (STARTS(s, w, hi, ": "))
+        w += 2;
+    else
+        return;
+    if (STARTS(s, w, hi, "fail"))
+        rest(s, w, hi, kind, m);
+}
+
 /* Try the grammar at q (just after ") "); m->kind stays K_NONE when nothing matches. */
 static void
 try_at(const char *s, Py_ssize_t q, Py_ssize_t hi, Match *m)
@@ -130,31 +144,13 @@ try_at(const char *s, Py_ssize_t q, Py_ssize_t hi, Match *m)
         } else if (STARTS(s, q, hi, "clamdscan: ")) {
             pass_or_rest(s, q + 11, hi, K_CLAM_PASS, m);
         } else if (STARTS(s, q, hi, "check_badmailfrom")) {
-            Py_ssize_t w = q + 17;
-            if (STARTS(s, w, hi, "to: "))
-                w += 4;
-            else if (STARTS(s, w, hi, ": "))
-                w += 2;
-            else
-                return;
-            if (STARTS(s, w, hi, "fail"))
-                rest(s, w, hi, K_CHECK_BADMAILFROM, m);
+            badmailfrom_tail(s, q + 17, hi, K_CHECK_BADMAILFROM, m);
         }
         return;
-    case 'b': {
-        Py_ssize_t w = q + 11;
-        if (!STARTS(s, q, hi, "badmailfrom"))
-            return;
-        if (STARTS(s, w, hi, "to: "))
-            w += 4;
-        else if (STARTS(s, w, hi, ": "))
-            w += 2;
-        else
-            return;
-        if (STARTS(s, w, hi, "fail"))
-            rest(s, w, hi, K_BADMAILFROM, m);
+    case 'b':
+        if (STARTS(s, q, hi, "badmailfrom"))
+            badmailfrom_tail(s, q + 11, hi, K_BADMAILFROM, m);
         return;
-    }
     default:
         return;
     }
