@@ -31,24 +31,25 @@ from dataclasses import dataclass, field
 from smewizard.logs.tai64n import BadLabel, Tai64n, decode
 
 
-def _load_compiled():
-    """The optional compiled loop (smewizard/logs/_scan.c), unless it was not built or
-    SMEWIZARD_PURE_PYTHON is set (to compare, or to rule it out)."""
-    if os.environ.get("SMEWIZARD_PURE_PYTHON"):
-        return None
-    try:
-        from smewizard.logs import _scan
-    except ImportError:
-        return None
-    return _scan
-
-
-def _require_compiled():
+def require_compiled():
+    """The compiled loop (smewizard/logs/_scan.c); RuntimeError when it was not built."""
     try:
         from smewizard.logs import _scan
     except ImportError as exc:
-        raise RuntimeError("smewizard.logs._scan is not built (no C compiler at install time?)") from exc
+        raise RuntimeError("smewizard.logs._scan is not built (no C compiler or Python headers at "
+                           "install)") from exc
     return _scan
+
+
+def _load_compiled():
+    """The compiled loop unless it was not built or SMEWIZARD_PURE_PYTHON is set (to compare, or
+    to rule it out)."""
+    if os.environ.get("SMEWIZARD_PURE_PYTHON"):
+        return None
+    try:
+        return require_compiled()
+    except RuntimeError:
+        return None
 
 
 _compiled = _load_compiled()
@@ -225,7 +226,7 @@ class _Scanner:
 
     def __init__(self, summary: LogSummary, compiled: bool | None = None) -> None:
         self.s = summary
-        self.compiled = _compiled if compiled is None else (_require_compiled() if compiled else None)
+        self.compiled = _compiled if compiled is None else (require_compiled() if compiled else None)
         self.pending: dict[bytes, bytes] = {}
         self.key_domain: dict[bytes, bytes] = {}  # PID -> zone from "info, using <zone> key"
         self.last_signed: dict[bytes, tuple[bytes, str]] = {}  # domain -> (raw line, file)

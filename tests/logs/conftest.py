@@ -13,13 +13,11 @@ def require_compiled_loop():
     """The compiled loop: skipped where it was not built, a failure under CI (SMEWIZARD_LAB=1),
     whose install has a C compiler and Python's headers."""
     try:
-        from smewizard.logs import _scan
-    except ImportError:
-        message = "smewizard.logs._scan is not built (no C compiler or Python headers at install)"
+        return scan.require_compiled()
+    except RuntimeError as exc:
         if lab_required():
-            pytest.fail(message + " and SMEWIZARD_LAB=1 is set")
-        pytest.skip(message)
-    return _scan
+            pytest.fail(f"{exc} and SMEWIZARD_LAB=1 is set")
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(autouse=True, params=["compiled", "python"])
