@@ -52,6 +52,7 @@ from smewizard.ui.widgets.sidebar import StepSidebar
 
 ALL_DOMAINS = "*"
 DASHBOARD = "dashboard"  # the home screen (ui/screens/dashboard.py), shown above the steps
+STEP_ONLY_ACTIONS = frozenset({"apply", "copy_record", "save_records"})  # nothing to act on at home
 Publisher = Callable[[Record], None]
 
 
@@ -192,6 +193,7 @@ class SmeWizardApp(App[None]):
     async def render_current(self) -> None:
         """Rebuild the main area from the current step's snapshot: a rebuilt step keeps its
         scroll place, a newly opened step or domain starts at the top."""
+        self.refresh_bindings()  # the footer offers Apply/Copy/Save on steps only (check_action)
         async with self._render_lock:
             main = self.query_one("#main", VerticalScroll)
             shown, self._shown = self._shown, (self.current, self.domain)
@@ -444,8 +446,14 @@ class SmeWizardApp(App[None]):
     def _reverify_requested(self, message: ReverifyRequested) -> None:
         self.reverify(message.step)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in STEP_ONLY_ACTIONS and self.current == DASHBOARD)
+
     # ------------------------------------------------------------ apply
     def action_apply(self) -> None:
+        if self.current == DASHBOARD:
+            self.notify("Open a step (1–7, or Enter on a cell) to see and apply its changes.")
+            return
         self.request_apply(self.current)
 
     @on(ApplyRequested)
@@ -618,7 +626,8 @@ class SmeWizardApp(App[None]):
                                       lambda k=info.key: self.action_go_step(k)))
         out.append(PaletteCommand("Re-verify this step", "probe the server and DNS again (r)", self.action_reverify))
         out.append(PaletteCommand("Re-run the whole audit", "probe every step again", self.action_rerun_audit))
-        out.append(PaletteCommand("Apply proposed server changes", "after confirmation (a)", self.action_apply))
+        if self.current != DASHBOARD:
+            out.append(PaletteCommand("Apply proposed server changes", "after confirmation (a)", self.action_apply))
         out.append(PaletteCommand("Undo a previous apply", "restore what a recorded run changed (u)", self.action_undo))
         for index, record in enumerate(self.current_records()):
             out.append(PaletteCommand(f"Copy record: {record.name} {record.rtype}", "value as one string",
@@ -629,7 +638,8 @@ class SmeWizardApp(App[None]):
             if self.publisher is not None:
                 out.append(PaletteCommand(f"Publish in demo DNS: {record.name} {record.rtype}",
                                           "then re-verify", lambda r=record: self.publish(r)))
-        out.append(PaletteCommand("Save records to file", "under ./smewizard-records (s)", self.action_save_records))
+        if self.current != DASHBOARD:
+            out.append(PaletteCommand("Save records to file", "under ./smewizard-records (s)", self.action_save_records))
         out.append(PaletteCommand("Show all domains", "domain selector", lambda: self.select_domain(None)))
         for domain in self.server.domains if self.server else ():
             out.append(PaletteCommand(f"Show domain: {domain}", "domain selector",

@@ -179,3 +179,30 @@ async def test_the_server_column_and_every_shown_domain_fit_the_width(sim_dns, s
         shown = len(labels) - (3 if "Guide" in labels else 2)
         if shown < len(app.server.domains):
             assert f"of {len(app.server.domains)} shown: ] next, [ previous" in totals
+
+
+async def test_home_offers_no_apply_copy_or_save_and_a_stray_a_is_harmless(sim_dns):
+    # the dashboard has no proposed changes of its own: `a` from the palette or a key used to
+    # crash the app (QA3 H1); the footer only offers what works here
+    app = make_app(sim_dns)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        assert not {"a", "c", "s"} & set(app.active_bindings)
+        assert "right_square_bracket" not in app.active_bindings  # three domains fit: no "More domains"
+        app.action_apply()  # what the palette would call
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        assert app.is_running and app.current == DASHBOARD
+        assert not any("Apply proposed" in c.title for c in app.palette_commands())
+        app.action_go_step("helo")
+        await until(pilot, lambda: "a" in app.active_bindings, "Apply offered on a step")
+
+
+async def test_more_domains_is_offered_only_when_some_are_on_another_page(sim_dns):
+    sim, dns = sim_dns("many-domains", size=12)
+    app = SmeWizardApp(Context(host=sim.host(), dns=dns), server_label="test", env={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: audited(app), "the audit finished")
+        app.query_one("#checklist", DataTable).focus()
+        await pilot.pause(0.05)
+        assert "right_square_bracket" in app.active_bindings

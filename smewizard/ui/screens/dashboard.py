@@ -147,6 +147,7 @@ class Dashboard(Vertical):
         self._styles = {name: table.get_component_rich_style(f"checklist--{name}")
                         for name in ("pass", "warn", "fail", "unknown", "na", "probing")}
         columns = (*self._page_domains(), SERVER)
+        self.refresh_bindings()  # "] More domains" comes and goes with the pages
         with self.app.batch_update():
             if columns != self._columns or self._guide != self.show_guide():
                 self._rebuild(table, columns)
@@ -234,6 +235,10 @@ class Dashboard(Vertical):
     def action_page(self, step: int) -> None:
         self.page += step
         self.update_snapshot(self.snapshot)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """"] More domains" only when some domains are on another page."""
+        return action != "page" or len(self.pages()) > 1
 
     def on_resize(self) -> None:
         if self._columns and (len(self._columns) - 1 != len(self._page_domains()) or self._guide != self.show_guide()):
