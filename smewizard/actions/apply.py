@@ -130,9 +130,10 @@ def group_preview(items: Sequence[PreviewItem]) -> list[tuple[str, str | None, l
     return groups
 
 
-def format_preview(items: Sequence[PreviewItem], *, dry_run: bool = False) -> str:
+def format_preview(items: Sequence[PreviewItem], *, dry_run: bool = False, undoing: bool = False) -> str:
     """The preview as text, numbered in execution order and labelled by step and domain, each
-    command with its from → to."""
+    command with its from → to. `undoing`: the steps of an undo (never undone themselves, so
+    no "undo restores …" flag)."""
     if not items:
         return "Nothing to change.\n"
     lines = []
@@ -147,7 +148,7 @@ def format_preview(items: Sequence[PreviewItem], *, dry_run: bool = False) -> st
             flags = []
             if item.needs_root:
                 flags.append(NEEDS_ROOT)
-            if not item.undoable:
+            if not item.undoable and not undoing:
                 flags.append("undo restores its db changes only")
             lines.append(f"  {number}. {item.action.summary()}" + (f"  ({', '.join(flags)})" if flags else ""))
             if item.target is not None or item.current is not None:

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  only its db changes are undone (files it changed stay): {summary}")
     shown = pending_actions(host, plan)
     access = write_access(host)
-    print(format_preview(preview(host, shown, access), dry_run=args.dry_run), end="")
+    print(format_preview(preview(host, shown, access), dry_run=args.dry_run, undoing=True), end="")
     if args.dry_run:
         print("Dry run: nothing was changed.")
         return EXIT_OK

@@ -51,3 +51,22 @@ def test_undo_of_an_undo_run_is_refused_and_changes_nothing(sim_root, capsys):
     assert "Traceback" not in out + err
     assert read_db(host, "configuration").prop("qmail", "DoubleBounceTo") is None
     assert len(list_runs(host)) == 2  # no new run was started
+
+
+async def test_an_undo_preview_never_flags_its_own_steps_as_partly_undoable(sim_dns, capsys):
+    # the inverse of a file change (restore the old selector) was labelled "undo restores its
+    # db changes only" (QA3 M3): the steps of an undo are never undone themselves
+    from smewizard.steps.base import Context
+    from smewizard.steps.registry import info, load_step
+    from smewizard.steps.server import probe_server
+
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns)
+    step = load_step(info("dkim"))
+    fix = step.assess(await step.probe(ctx, await probe_server(ctx)))
+    assert apply_actions(ctx.host, fix.actions).ok
+    capsys.readouterr()
+    assert main(["undo", "--last", "--dry-run", "--root", str(sim.root)]) == 0
+    out = capsys.readouterr().out
+    assert "Restore the previous content of" in out
+    assert "undo restores its db changes only" not in out

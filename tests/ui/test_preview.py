@@ -12,14 +12,14 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, OptionList, Static
 
-from smewizard.actions.apply import apply_actions, preview
+from smewizard.actions.apply import PreviewItem, apply_actions, preview
 from smewizard.actions.audit import append_line
 from smewizard.actions.base import SetProp, SignalEvent
 from smewizard.actions.journal import RUNS_DIR, list_runs
 from smewizard.readonly import WriteAccess
 from smewizard.sme.db import read_db
 from smewizard.ui.screens.confirm import ConfirmApply
-from smewizard.ui.screens.preview import PreviewApply, UndoScreen, notify_if_interrupted
+from smewizard.ui.screens.preview import PreviewApply, UndoScreen, item_lines, notify_if_interrupted
 
 ACTIONS = [
     SetProp("configuration", "qpsmtpd", "DKIMSigning", "enabled", step="dkim"),
@@ -314,3 +314,9 @@ async def test_long_preview_scrolls_at_80x24_with_a_hint_and_the_buttons_on_scre
         await pilot.press("y")
         await pilot.pause()
         assert app.result is True
+
+
+def test_the_undo_dialog_does_not_flag_its_own_steps_as_partly_undoable():
+    item = PreviewItem(SignalEvent("email-update"), ("signal-event email-update",), None, None, undoable=False)
+    assert "undo restores its db changes only" in item_lines(item)[0]  # an apply: a real limit
+    assert "undo restores" not in item_lines(item, undoing=True)[0]  # a step of an undo (QA3 M3)

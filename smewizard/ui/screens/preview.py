@@ -27,9 +27,10 @@ from smewizard.readonly import NEEDS_ROOT, WriteAccess, rerun_hint, write_access
 from smewizard.ui.screens.confirm import CommandLines, ConfirmApply
 
 
-def item_lines(item: PreviewItem, number: int | None = None) -> list[str]:
+def item_lines(item: PreviewItem, number: int | None = None, undoing: bool = False) -> list[str]:
+    """An action's lines; `undoing`: it is a step of an undo, which is itself never undone."""
     flags = [NEEDS_ROOT] if item.needs_root else []
-    if not item.undoable:
+    if not item.undoable and not undoing:
         flags.append("undo restores its db changes only")
     prefix = f"{number}. " if number is not None else ""
     lines = [prefix + item.action.summary() + (f"  ({', '.join(flags)})" if flags else "")]
@@ -179,7 +180,7 @@ class UndoScreen(ModalScreen[bool]):
         if self.dry_run:
             lines.append("Dry run: nothing will be changed.")
         for item in items:
-            lines += item_lines(item)
+            lines += item_lines(item, undoing=True)
         ok = access.allowed and not self.dry_run and bool(items)
         self.plan = plan
         self.app.call_from_thread(self._show_plan, "\n".join(lines), ok)
