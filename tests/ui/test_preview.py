@@ -99,7 +99,10 @@ async def test_undo_screen_undoes_the_selected_run(sim_root):
         await pilot.pause()
         await until(pilot, lambda: not app.screen.query_one("#undo-run", Button).disabled, "undo plan shown")
         assert "enabled → disabled" in texts(app)
-        await pilot.press("u")
+        await pilot.press("u")  # the key that opens the screen does not undo (QA3 M1)
+        await pilot.pause(0.2)
+        assert not app.screen.undid and read_db(host, "configuration").prop("qpsmtpd", "DKIMSigning") == "enabled"
+        await pilot.press("y")
         await until(pilot, lambda: app.screen.undid, "undo finished")
         await pilot.press("escape")
         await pilot.pause()
@@ -122,12 +125,12 @@ async def test_after_an_undo_the_screen_offers_the_next_applied_run_not_a_redo(s
         button = app.screen.query_one("#undo-run", Button)
         await until(pilot, lambda: not button.disabled, "undo plan shown")
         assert runs.get_option_at_index(runs.highlighted).id == newest
-        await pilot.press("u")
+        await pilot.press("y")
         await until(pilot, lambda: app.screen.undid, "undo finished")
         await until(pilot, lambda: len(list_runs(host)) == 3 and runs.option_count == 3
                     and runs.get_option_at_index(runs.highlighted).id == older and not button.disabled,
                     "the older applied run is offered, not the new undo run")
-        await pilot.press("u")  # a second u undoes the older apply; it never re-applies the undone one
+        await pilot.press("y")  # a second y undoes the older apply; it never re-applies the undone one
         await until(pilot, lambda: read_db(host, "configuration").prop("qpsmtpd", "DKIMSigning") == "disabled",
                     "older run undone")
     assert read_db(host, "configuration").prop("qpsmtpd", "HeloHost") is None
@@ -174,7 +177,7 @@ async def test_undo_screen_shows_why_an_undo_run_is_not_undone(sim_root):
                     "the refusal is shown")
         assert "`smewizard apply --step dkim` and `smewizard apply --step helo`" in texts(app)
         assert button.disabled
-        await pilot.press("u")
+        await pilot.press("y")
         await pilot.pause(0.2)
     assert len(list_runs(host)) == 2
     assert read_db(host, "configuration").prop("qpsmtpd", "HeloHost") is None

@@ -104,7 +104,8 @@ def _default_choice(newest_first: list[RunRecord]) -> int:
 class UndoScreen(ModalScreen[bool]):
     """Pick a recorded run, see what undoing it runs, undo it. Dismisses True if it undid."""
 
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("u", "undo", "Undo")]
+    # `y` confirms, as in the apply dialog: `u` opens this screen, so `u u` must not undo
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("y", "undo", "Undo")]
 
     def __init__(self, host: Host, *, dry_run: bool = False) -> None:
         super().__init__()
@@ -123,7 +124,7 @@ class UndoScreen(ModalScreen[bool]):
                 yield Static("Reading the runs recorded on the server…", id="undo-plan")
             yield Log(id="undo-log", max_lines=500)
             with Horizontal(classes="buttons"):
-                yield Button("Undo this run (u)", id="undo-run", variant="warning", disabled=True)
+                yield Button("Undo this run (y)", id="undo-run", variant="warning", disabled=True)
                 yield Button("Close (esc)", id="undo-close")
 
     def on_mount(self) -> None:
