@@ -2,7 +2,8 @@
 
 Each row names the step that decides it and the finding codes that decide a cell. A cell is:
 
-- `n.a.`    the step is not built (or not run) yet — never "pass" by default;
+- `n.a.`    the step is not built (or not run) yet, or the row's prerequisite row is not done
+            (see `after`) — never "pass" by default;
 - the worst status of the row's deciding findings for that domain (server-wide rows: the
   server-wide findings; a domain row also takes server-wide findings of its codes, e.g. a
   DNS failure), with `info` counted as `pass` (an informational finding is not a problem);
@@ -10,7 +11,8 @@ Each row names the step that decides it and the finding codes that decide a cell
   is informational in the DMARC step but means "reports not yet conclusive" here: unknown);
 - when none of the row's codes was reported: the row's `absent` status — `pass` for rows whose
   codes only report problems (e.g. SPF006 "uses ptr"), `unknown` for rows that need a positive
-  finding to pass.
+  finding to pass — except that a row `after` another (the links need a key first) is `n.a.`
+  while that row's cell is not `pass`: nothing to check yet is not a pass.
 
 The map is documented for users in docs/check-json.md ("Checklist"). Changing a row's codes is
 a behaviour change: keep the tests in tests/test_checklist.py in step.
@@ -57,6 +59,7 @@ class Item:
     absent: Cell = Cell.UNKNOWN
     per_domain: bool = True
     recast: tuple[tuple[str, Cell], ...] = ()  # codes whose status means something else here
+    after: str | None = None  # a row that must pass first, else an absent finding means n.a.
 
 
 def _codes(prefix: str, *numbers: int) -> tuple[str, ...]:
@@ -73,9 +76,9 @@ ITEMS: tuple[Item, ...] = (
     Item("dkim-signing", "DKIMSigning enabled", "DKIMSigning enabled in qpsmtpd config", "Part 2", "dkim",
          _codes("DKIM", 14), absent=Cell.PASS, per_domain=False),
     Item("email-update", "email-update after keys", "signal-event email-update run after key setup", "Part 2", "dkim",
-         _codes("DKIM", 15, 16), absent=Cell.PASS),
+         _codes("DKIM", 15, 16), absent=Cell.PASS, after="dkim-keys"),
     Item("dkim-links", "qpsmtpd dkim/ links", "Symlinks present in /var/service/qpsmtpd/config/dkim/", "Part 2", "dkim",
-         _codes("DKIM", 12, 13, 15, 16, 17), absent=Cell.PASS),
+         _codes("DKIM", 12, 13, 15, 16, 17), absent=Cell.PASS, after="dkim-keys"),
     Item("dkim-dns", "DKIM record + selector", "DKIM DNS record published with correct selector", "Part 2", "dkim",
          _codes("DKIM", 19, 20, 21, 22, 23, 24, 25, 28)),
     Item("dmarc-published", "DMARC record published", "DMARC record published (start with p=none)", "Part 3", "dmarc",
@@ -157,11 +160,20 @@ def build(domains: Iterable[str], assessments: Mapping[str, Assessment],
           items: tuple[Item, ...] = ITEMS) -> Checklist:
     domains = tuple(domains)
     rows = []
+    decided: dict[tuple[str, str | None], Cell] = {}
     for item in items:
         assessment = assessments.get(item.step)
-        if item.per_domain:
-            cells = tuple(decide(item, assessment, d) for d in domains)
-        else:
-            cells = (decide(item, assessment, None),)
+        cells = tuple(_after(item, decide(item, assessment, d), decided)
+                      for d in (domains if item.per_domain else (None,)))
+        decided.update(((item.key, c.domain), c.cell) for c in cells)
         rows.append((item, cells))
     return Checklist(domains, tuple(rows))
+
+
+def _after(item: Item, value: CellValue, decided: Mapping[tuple[str, str | None], Cell]) -> CellValue:
+    """A default (absent) cell of a row whose prerequisite row is not done yet becomes n.a."""
+    if item.after is None or value.findings or value.cell is Cell.NA:
+        return value
+    if decided.get((item.after, value.domain)) is Cell.PASS:
+        return value
+    return CellValue(item, value.domain, Cell.NA, ())

@@ -62,3 +62,16 @@ def test_what_qmail_announces_decides_the_helohost_row_with_the_db_key():
     assert checklist.build(DOMAINS, {"helo": helo}).cell("helohost", None).cell is Cell.FAIL
     helo = Assessment("helo", (f("HELO018", Status.PASS), f("HELO020", Status.PASS)))
     assert checklist.build(DOMAINS, {"helo": helo}).cell("helohost", None).cell is Cell.PASS
+
+
+def test_dkim_links_and_email_update_are_na_not_pass_for_a_domain_without_its_key():
+    # QA3 M2: a domain with no key showed "pass" for its links; nothing to check yet is n.a.
+    dkim = Assessment("dkim", (f("DKIM001", Status.FAIL, "example.org"), f("DKIM029", Status.PASS, "example.com")))
+    cl = checklist.build(DOMAINS, {"dkim": dkim})
+    assert cl.cell("dkim-keys", "example.org").cell is Cell.FAIL
+    assert cl.cell("dkim-links", "example.org").cell is Cell.NA
+    assert cl.cell("email-update", "example.org").cell is Cell.NA
+    assert cl.cell("dkim-keys", "example.com").cell is Cell.PASS
+    assert cl.cell("dkim-links", "example.com").cell is Cell.PASS  # key in place, no problem reported
+    broken = Assessment("dkim", (*dkim.findings, f("DKIM013", Status.FAIL, "example.org")))
+    assert checklist.build(DOMAINS, {"dkim": broken}).cell("dkim-links", "example.org").cell is Cell.FAIL
