@@ -218,6 +218,43 @@ def _pid_at(chunk: bytes, start: int) -> int:
     return start
 
 
+_STAMP_SEARCH_LINES = 64  # lines looked at from either end of a span for a first/last time
+
+
+def _label_at(chunk: bytes, start: int) -> Tai64n | None:
+    if chunk[start : start + 1] != b"@":
+        return None
+    try:
+        return decode(chunk[start : start + 25])
+    except BadLabel:
+        return None
+
+
+def _first_stamp(chunk: bytes, lo: int, hi: int) -> Tai64n | None:
+    start = lo
+    for _ in range(_STAMP_SEARCH_LINES):
+        if start >= hi:
+            return None
+        if (stamp := _label_at(chunk, start)) is not None:
+            return stamp
+        start = chunk.find(b"\n", start, hi) + 1
+        if start == 0:
+            return None
+    return None
+
+
+def _last_stamp(chunk: bytes, lo: int, hi: int) -> Tai64n | None:
+    end = hi
+    for _ in range(_STAMP_SEARCH_LINES):
+        if end <= lo:
+            return None
+        start = max(chunk.rfind(b"\n", lo, end - 1) + 1, lo)
+        if (stamp := _label_at(chunk, start)) is not None:
+            return stamp
+        end = start
+    return None
+
+
 class _Scanner:
     """Consumes line-complete stretches `chunk[lo:hi]` (bytes or mmap); keeps PID state across them.
 
@@ -352,11 +389,11 @@ class _Scanner:
         self.signed_count[domain] += 1
 
     def _note_span(self, chunk: bytes, lo: int, hi: int) -> None:
-        if self.s.first is None and chunk[lo : lo + 1] == b"@":
-            self.s.first = self._stamp(chunk[lo : lo + 25])
-        end = chunk.rfind(b"\n", lo, hi - 1) + 1 or lo
-        if chunk[end : end + 1] == b"@":
-            self.s.last = self._stamp(chunk[end : end + 25]) or self.s.last
+        """The log's first and last times: the first and last lines with a good label (a blank
+        or garbled line at either end is skipped; only a few lines are looked at)."""
+        if self.s.first is None:
+            self.s.first = _first_stamp(chunk, lo, hi)
+        self.s.last = _last_stamp(chunk, lo, hi) or self.s.last
 
     def _stamp(self, label: bytes) -> Tai64n | None:
         try:
@@ -502,6 +539,14 @@ def line_spans(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
         yield joined, 0, len(joined)
 
 
+def _counted(blocks: Iterable[bytes], summary: LogSummary) -> Iterator[bytes]:
+    """The blocks, their sizes added to bytes_read (the file's size: line_spans ends a last
+    line that has no newline with one of its own, which is not the file's)."""
+    for block in blocks:
+        summary.bytes_read += len(block)
+        yield block
+
+
 def scan_chunks(sources: Iterable[tuple[str, Iterable[bytes]]], compiled: bool | None = None) -> LogSummary:
     """Scan (name, blocks) sources in order (oldest file first). `compiled`: None = the compiled
     loop when it is built, True = require it, False = the pure-Python loop."""
@@ -510,8 +555,7 @@ def scan_chunks(sources: Iterable[tuple[str, Iterable[bytes]]], compiled: bool |
     for name, blocks in sources:
         summary.files.append(name)
         scanner.source = name
-        for chunk, lo, hi in line_spans(blocks):
-            summary.bytes_read += hi - lo
+        for chunk, lo, hi in line_spans(_counted(blocks, summary)):
             scanner.feed(chunk, lo, hi)
     scanner.finish()
     return summary

@@ -267,3 +267,17 @@ def test_any_block_size_gives_the_same_summary(tmp_path, chunk_size):
     lines.append("77 (data_post_headers) dkim: skip, DKIM not configured for d9.example")
     path = write(tmp_path / "current", multilog(lines))
     assert scan_files([path], chunk_size=chunk_size).to_json() == scan_files([path]).to_json()
+
+
+def test_first_and_last_times_skip_a_garbled_or_blank_line_at_either_end(tmp_path):
+    # QA3 L10: a garbled first line or a blank last line made the covered period "unknown"
+    good = multilog(["1 (data_post) dkim: pass, we signed the message", "2 (mail) helo: pass"])
+    summary = scan_files([write(tmp_path / "current", "x garbage\n" + good + "\n\n")])
+    assert summary.first.unix == int(T0) and summary.last.unix == int(T0) + 1
+
+
+def test_bytes_read_is_the_files_size_even_without_a_final_newline(tmp_path):
+    # QA3 L11: the newline the scanner adds to a cut last line was counted
+    text = multilog(["1 (mail) helo: pass"]) + "@4000 partial line"
+    path = write(tmp_path / "current", text)
+    assert scan_files([path]).bytes_read == Path(path).stat().st_size
