@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report",
         help="write the checklist, findings and records to publish (md, json or html)",
         description="Audit the server and DNS and write a report. Changes nothing on the server.",
+        epilog="Exit status, as for `smewizard check`: 0 no finding fails, 1 the report was written "
+               "and holds a failing finding, 2 usage error or the target is unusable (nothing written).",
     )
     add_target_options(p)
     p.add_argument("--format", choices=FORMATS, default="md")

@@ -69,3 +69,14 @@ def test_html_escapes_hostile_values():
     bad = Finding("SPF003", Status.FAIL, "record <b onmouseover=x>", domain="example.com")
     page = to_html(AuditResult(Server(), {"spf": Assessment("spf", (bad,))}), "t", datetime.now(UTC))
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b onmouseover" not in page
+
+
+def test_report_help_states_its_exit_status(capsys):
+    import pytest
+
+    from smewizard.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "1 the report was written and holds a failing finding" in text
