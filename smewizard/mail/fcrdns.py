@@ -156,11 +156,16 @@ def agreement_diagram(a: Agreement) -> str:
     )
 
 
-def provider_request(ip: str, fqdn: str, current_ptr: str | None) -> str:
-    """A ready-to-send message asking the hosting provider / ISP to set the PTR."""
+def provider_request(ip: str, fqdn: str, current_ptr: str | None, *, forward_ok: bool = True,
+                     helo_ok: bool = True) -> str:
+    """A ready-to-send message asking the hosting provider / ISP to set the PTR. `forward_ok` /
+    `helo_ok`: the FQDN's A/AAAA and the server's HELO already say so (else "will")."""
     version = ipaddress.ip_address(ip).version
     fam = "A" if version == 4 else "AAAA"
     now = f"It currently points to {current_ptr}." if current_ptr else "It currently has no PTR record."
+    has = "has" if forward_ok else "will have"
+    announces = "announces itself" if helo_ok else "will announce itself"
+    agree = "the three agree" if forward_ok and helo_ok else "the three will agree"
     return (
         f"Subject: Reverse DNS (PTR) request for {ip}\n"
         "\n"
@@ -170,8 +175,8 @@ def provider_request(ip: str, fqdn: str, current_ptr: str | None) -> str:
         "\n"
         f"    {fqdn}\n"
         "\n"
-        f"{now} The name {fqdn} has an {fam} record pointing to {ip}, and our mail server "
-        f"announces itself as {fqdn} in SMTP HELO/EHLO, so the three agree "
+        f"{now} The name {fqdn} {has} an {fam} record pointing to {ip}, and our mail server "
+        f"{announces} as {fqdn} in SMTP HELO/EHLO, so {agree} "
         "(forward-confirmed reverse DNS), which receiving mail servers check.\n"
         "\n"
         "We host several domains on this server: please keep the PTR on this host name, not on "

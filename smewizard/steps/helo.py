@@ -125,14 +125,22 @@ class HeloFacts:
         fqdn = self.fqdn
         if not fqdn:
             return []
+        announced = self.announced.name if self.announced and self.announced.name else self.qpsmtpd_helo
+        helo_ok = same_name(announced, fqdn)
         return [
-            (ip.address, provider_request(ip.address, fqdn, ip.ptr_name))
+            (ip.address, provider_request(ip.address, fqdn, ip.ptr_name, helo_ok=helo_ok,
+                                          forward_ok=_forward_points_to(self.fqdn_forward, ip.address)))
             for ip in self.ips
             if ip.ptr_seen is not Seen.UNKNOWN and not same_name(ip.ptr_name, fqdn)
         ]
 
     def provider_requests(self) -> list[str]:
         return [text for _, text in self.provider_request_items()]
+
+
+def _forward_points_to(forward: tuple[Lookup, ...], address: str) -> bool:
+    """The FQDN's A/AAAA answers include `address`."""
+    return any(_norm_ip(v) == _norm_ip(address) for lookup in forward if lookup.ok for v in lookup.values)
 
 
 def _seen(lookup: Lookup) -> Seen:

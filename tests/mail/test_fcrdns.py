@@ -64,3 +64,12 @@ def test_diagram_shows_mismatch():
 def test_provider_request_for_ipv6_mentions_aaaa():
     text = provider_request("2001:db8::25", "mail.example.com", "x.example.net")
     assert "AAAA record" in text and "currently points to x.example.net" in text
+
+
+def test_provider_request_says_will_for_what_is_not_done_yet():
+    # QA3 L5: before the HELO fix the request claimed the server already announced the FQDN
+    done = provider_request("203.0.113.10", "mail.example.com", None)
+    assert "has an A record" in done and "announces itself as" in done and "the three agree" in done
+    pending = provider_request("203.0.113.10", "mail.example.com", None, helo_ok=False)
+    assert "will announce itself as mail.example.com" in pending and "the three will agree" in pending
+    assert "will have an A record" in provider_request("203.0.113.10", "mail.example.com", None, forward_ok=False)

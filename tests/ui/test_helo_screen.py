@@ -50,6 +50,7 @@ async def test_demo_shows_diagram_and_provider_request(demo_app):
         assert "HeloHost unset" in text
         # what receivers really see, from the file SME generates
         assert "qmail announces in HELO: example.com   (/var/qmail/control/helohost)" in text
+        assert "our mail server will announce itself as mail.example.com" in " ".join(text.split())
         assert "Please set the reverse DNS (PTR record)" in text
         button = panel.query_one(".helo-copy")
         await pilot.click(f"#{button.id}")
