@@ -98,7 +98,7 @@ ITEMS: tuple[Item, ...] = (
     Item("sa-levels", "SpamAssassin levels", "SpamAssassin TagLevel and RejectLevel set appropriately", "Part 6", "spamassassin",
          _codes("SA", 1, 2, 3, 4, 5), per_domain=False),
     Item("end-to-end", "End-to-end test", "End-to-end test with mail-tester.com completed", "Part 10", "verify",
-         _codes("VER", 1, 2, 4, 5, 6, 10)),
+         _codes("VER", 1, 2, 4, 5, 6, 7, 10)),
     Item("dmarc-reports", "DMARC reports reviewed", "DMARC reports reviewed and sources accounted for", "Part 10", "dmarc",
          _codes("DMARC", 1, 6, 10, 20, 21, 22, 23, 24),
          recast=(("DMARC001", Cell.NA), ("DMARC021", Cell.UNKNOWN), ("DMARC023", Cell.UNKNOWN))),

@@ -148,7 +148,7 @@ def _domain_findings(domain: str, log: LogSummary, signing_enabled: bool,
         _after(entry.last_error.when, other.when) for other in (signed, skip) if other is not None)
     latest = skip if skip_is_latest else entry.last_error if error_is_latest else None
     if latest is not None and _before_change(latest, changed):
-        return [_stale(domain, latest, changed)]
+        return [_stale(domain, latest, changed) if signing_enabled else _signing_off(domain, latest)]
     if entry.errors and not _before_change(entry.last_error, changed):
         out.append(Finding(
             "VER004", Status.FAIL, f"qpsmtpd could not read the DKIM key of {domain} ({entry.errors}×, last {_when(entry.last_error)})",
@@ -193,6 +193,17 @@ def _stale(domain: str, latest, changed: float) -> Finding:
         "change to the DKIM keys, their links or the qpsmtpd plugins list (email-update), so it says "
         "nothing about the current configuration. Send a test message from an address "
         f"@{domain} (t on this screen) and re-verify (guide Parts 2 and 10).", P10, domain)
+
+
+def _signing_off(domain: str, latest) -> Finding:
+    """The log predates the configuration, and the configuration says no signing at all."""
+    return Finding(
+        "VER007", Status.FAIL,
+        f"Mail from {domain} is not signed now: DKIMSigning is not enabled",
+        f"The latest dkim line for {domain}, `{latest.text}` ({_when(latest)}), is older than the last "
+        "change to the signing configuration, and that configuration has qpsmtpd's DKIMSigning "
+        "disabled, so qpsmtpd signs nothing (e.g. after an undo of the DKIM step). Enable it in the "
+        "DKIM step, then send a test message (guide Parts 2 and 10).", P10, domain)
 
 
 def _after(a: Tai64n | None, b: Tai64n | None) -> bool:

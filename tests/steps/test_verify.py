@@ -59,10 +59,29 @@ async def test_demo_server_log_shows_signing_skipped_with_the_cause(sim_dns):
     assert out.status is Status.FAIL
 
 
+async def test_after_undoing_the_dkim_step_the_log_is_not_called_stale_but_signing_off(sim_dns):
+    """QA3 L4: DKIM applied then undone: the old skips predate the undo, and DKIMSigning is
+    disabled again, so the honest verdict is 'not signed now', not 'send a test'."""
+    from smewizard.actions.journal import list_runs
+    from smewizard.actions.undo import plan_undo, undo_run
+
+    sim, dns = sim_dns("demo")
+    ctx = Context(host=sim.host(), dns=dns)
+    dkim_step = load_step(info("dkim"))
+    fix = dkim_step.assess(await dkim_step.probe(ctx, await probe_server(ctx)))
+    assert apply_actions(ctx.host, fix.actions).ok
+    run = list_runs(ctx.host)[-1]
+    assert undo_run(ctx.host, plan_undo(ctx.host, run)).ok
+    found = codes(await assess(sim, dns), "example.org")
+    assert found["VER007"].status is Status.FAIL and "DKIMSigning is not enabled" in found["VER007"].message
+    assert "VER006" not in found
+
+
 async def test_a_plugin_list_in_peers_0_changed_after_the_skips_makes_them_stale(sim_dns):
     """SME keeps qpsmtpd's plugin list in config/peers/0 (config/plugins only loads `peers`):
     a change there after the logged skips means they no longer prove anything."""
     sim, dns = sim_dns("demo")
+    assert sim.host().run(["db", "configuration", "setprop", "qpsmtpd", "DKIMSigning", "enabled"]).ok
     assert codes(await assess(sim, dns), "example.org")["VER002"].status is Status.FAIL
     peers = sim.root / "var/service/qpsmtpd/config/peers"
     peers.mkdir()
