@@ -57,8 +57,13 @@ def run(args: argparse.Namespace) -> int:
         close_host(ctx)
     if interrupted:
         print(interrupted, file=sys.stderr)
-    if args.json:
-        json.dump(to_json(result, ctx.host.description, access), sys.stdout, indent=2)
+    return emit(result, ctx.host.description, access, as_json=args.json)
+
+
+def emit(result: AuditResult, target: str, access: WriteAccess | None, *, as_json: bool) -> int:
+    """Print the audit (text or JSON) and return check's exit status."""
+    if as_json:
+        json.dump(to_json(result, target, access), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(to_text(result, access))

@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--list-scenarios", action="store_true", help="print the scenario names and exit")
     p.add_argument("--dry-run", action="store_true", help="show the commands every change would run, change nothing")
+    p.add_argument("--check", action="store_true",
+                   help="print what `smewizard check` says of the simulated server instead of starting the "
+                        "wizard (no terminal needed; exit status as check's)")
+    p.add_argument("--json", action="store_true", help="with --check: the JSON of `check --json`")
     p.set_defaults(func=run)
 
 
@@ -37,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(scenario_names()))
         return EXIT_OK
     check_scenario(args.scenario)  # before anything is built: a typo is a clear usage error
+    if args.check:
+        return _check(args.scenario, as_json=args.json)
+    if args.json:
+        error("--json goes with --check.")
+        return EXIT_USAGE
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         error("the demo needs an interactive terminal.")
         return EXIT_USAGE
@@ -49,6 +58,19 @@ def run(args: argparse.Namespace) -> int:
         with exit_on_hangup(app):
             app.run()
     return EXIT_OK
+
+
+def _check(scenario: str, *, as_json: bool) -> int:
+    import asyncio
+
+    from smewizard.commands.check import emit
+    from smewizard.engine import run_audit
+    from smewizard.ui.demo import DemoSession
+
+    with DemoSession(scenario) as demo:
+        assert demo.ctx is not None
+        result = asyncio.run(run_audit(demo.ctx))
+        return emit(result, demo.label, None, as_json=as_json)
 
 
 @contextlib.contextmanager
