@@ -55,6 +55,8 @@ class ServerFacts:
     relay_host: str | None
     relay_ips: tuple[str, ...]
     relay_lookup: Lookup | None
+    # hosted names in the db that are not DNS names: left out of `domains`, reported by SPF021
+    invalid_domains: tuple[tuple[str, str], ...] = ()
 
 
 class Step(Protocol):

@@ -21,11 +21,24 @@ def smarthost_name(value: str | None) -> str | None:
     return host.lower() or None
 
 
+def _valid_domains(names: list[str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(valid names, (name, why) of the others): a db entry that is no DNS name must not stop
+    every step (each would refuse to build a command from it); the SPF step reports it."""
+    valid, invalid = [], []
+    for name in names:
+        try:
+            validate.domain_name(name)
+        except validate.InvalidValue as exc:
+            invalid.append((name, str(exc)))
+        else:
+            valid.append(name)
+    return tuple(valid), tuple(invalid)
+
+
 async def probe_server(ctx: Context) -> ServerFacts:
     config: SmeConfig = await ctx.io(SmeConfig.load, ctx.host)
-    domains = tuple(
-        d for d in config.hosted_domains if not ctx.only_domains or d in ctx.only_domains
-    )
+    wanted = [d for d in config.hosted_domains if not ctx.only_domains or d in ctx.only_domains]
+    domains, invalid = _valid_domains(wanted)
     public: list[PublicIp] = [PublicIp(ip, "--public-ip") for ip in ctx.public_ips]
     fqdn_lookup = None
     if not public and config.external_ip and is_public_address(config.external_ip):
@@ -46,6 +59,7 @@ async def probe_server(ctx: Context) -> ServerFacts:
     return ServerFacts(
         config=config,
         domains=domains,
+        invalid_domains=invalid,
         public_ips=tuple(public),
         public_ip_lookup=fqdn_lookup,
         relay_host=relay_host,

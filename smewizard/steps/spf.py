@@ -77,7 +77,8 @@ async def probe(ctx: Context, server: ServerFacts) -> SpfFacts:
         for ip in server.relay_ips
         if ip not in {s.address for s in senders}
     ]
-    domains = await asyncio.gather(*(probe_domain(ctx, d, senders) for d in server.domains))
+    names = (*server.domains, *(name for name, _ in server.invalid_domains))
+    domains = await asyncio.gather(*(probe_domain(ctx, d, senders) for d in names))
     return SpfFacts(
         domains=tuple(domains),
         senders=tuple(senders),

@@ -87,3 +87,28 @@ def test_demo_dmarc_of_the_subdomain_shop_is_known_and_fixable(capsys, served):
     shop = {f["code"]: f["status"] for f in step["findings"] if f["domain"] == "shop.example.net"}
     assert "unknown" not in shop.values() and shop.get("DMARC001") == "fail"
     assert "shop.example.net" in {r["domain"] for r in step["records"]}
+
+
+def test_a_hosted_name_that_is_no_dns_name_is_reported_and_every_other_step_still_runs(capsys, served):
+    # QA4 H3: one bad entry in the domains db stopped the whole audit (exit 2)
+    sim, target = served("good")
+    domains = sim.root / "home/e-smith/db/domains"
+    domains.write_text(domains.read_text() + "-bad-.example=domain|Nameservers|internet\n")
+    code, out, err = run(capsys, "check", "--json", *target)
+    assert code in (0, 1), err
+    report = json.loads(out)
+    assert set(report["steps"]) == {"spf", "dkim", "dmarc", "helo", "bounce", "spamassassin", "verify"}
+    spf = [f for f in report["steps"]["spf"]["findings"] if f["code"] == "SPF021"]
+    assert spf and spf[0]["domain"] == "-bad-.example" and spf[0]["status"] == "unknown"
+    proposed = json.dumps([report["steps"][s].get("actions") for s in report["steps"]])
+    assert "-bad-.example" not in proposed  # nothing is built from it
+
+
+def test_text_output_marks_an_optional_record_and_shows_record_notes(capsys, served):
+    # QA4 H1: on a p=reject server the DMARC step-back record was printed as "publish …"
+    sim, target = served("good")
+    code, out, err = run(capsys, "check", *target)
+    back = [line for line in out.splitlines() if "TXT v=DMARC1; p=quarantine" in line]
+    assert back and all("optional, only if needed:" in line for line in back)
+    assert not any(line.strip().startswith("publish") and "p=quarantine" in line for line in out.splitlines())
+    assert "      note: " in out
