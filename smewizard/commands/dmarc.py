@@ -175,9 +175,14 @@ def run_ramp(args: argparse.Namespace) -> int:
     if changes:
         current = rampmod.read_state(ctx.host).settings or rampmod.RampSettings()
         settings = rampmod.RampSettings(**{**current.__dict__, **changes})  # validates
-        rampmod.write_settings(ctx.host, settings)
-        print(f"saved to {rampmod.STATE_PATH}: minimum {settings.min_days} days, threshold "
-              f"{settings.threshold:.0%}, test stages {'on' if settings.test_stages else 'off'}", file=sys.stderr)
+        described = (f"minimum {settings.min_days} days, threshold {settings.threshold:.0%}, test stages "
+                     f"{'on' if settings.test_stages else 'off'}")
+        if ctx.dry_run:
+            print(f"dry run: would save to {rampmod.STATE_PATH}: {described}; nothing was changed "
+                  "(the verdicts below use the saved settings)", file=sys.stderr)
+        else:
+            rampmod.write_settings(ctx.host, settings)
+            print(f"saved to {rampmod.STATE_PATH}: {described}", file=sys.stderr)
     result = asyncio.run(run_audit(ctx, ["dmarc"]))
     facts = result.facts.get("dmarc")
     if facts is None:

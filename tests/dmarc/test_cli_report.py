@@ -112,6 +112,11 @@ def test_ramp_command_stores_settings_and_judges_with_them(capsys, sim_dns, auth
     target = ("--root", str(sim.root), "--nameserver", f"{ip}:{port}", "--dns-timeout", "5")
     code, out, _ = run(capsys, "dmarc", "ramp", *target)
     assert code == 0 and "example.com: p=none (monitoring), 20 days — READY for p=quarantine" in out
+    state = sim.root / "home/e-smith/db/smewizard-dmarc.json"
+    before = state.read_bytes() if state.exists() else None
+    code, out, err = run(capsys, "dmarc", "ramp", *target, "--min-days", "30", "--dry-run")
+    assert code == 0 and "dry run: would save" in err and "nothing was changed" in err  # QA4 H2
+    assert (state.read_bytes() if state.exists() else None) == before
     code, out, err = run(capsys, "dmarc", "ramp", *target, "--min-days", "30", "--threshold", "99.5", "--json")
     data = json.loads(out)
     assert code == 0 and "saved to /home/e-smith/db/smewizard-dmarc.json" in err
