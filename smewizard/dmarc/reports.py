@@ -25,6 +25,7 @@ import ipaddress
 import os
 import re
 import socket
+import stat
 import threading
 import time
 import zipfile
@@ -741,7 +742,11 @@ def _read_input(item: Input, limit: int) -> bytes:
 
 def _local_input(path: str, from_maildir: bool) -> Input:
     def read(n: int) -> bytes:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: a named pipe (e.g. dropped in a Maildir) must not hang the scan on open
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ReportError("not a regular file (a pipe, device or socket); not read")
             return fh.read(n)
 
     try:

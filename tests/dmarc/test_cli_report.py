@@ -133,3 +133,16 @@ def test_a_missing_named_file_is_an_input_error(capsys, tmp_path):
     assert f"{missing}: no such file or directory; nothing was read" in err and "Traceback" not in err
     code, _, err = run(capsys, "dmarc", "report", "--maildir", str(tmp_path / "no-maildir"), "--no-dns")
     assert code == 2 and "no-maildir: no such file or directory" in err
+
+
+def test_a_named_pipe_is_refused_not_waited_on(capsys, tmp_path):
+    # QA4 M4: opening a FIFO blocked forever (one in a Maildir would hang the DMARC step)
+    import os
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    os.mkfifo(folder / "x.xml")
+    code, out, err = run(capsys, "dmarc", "report", str(folder / "x.xml"), "--no-dns")
+    assert "not a regular file" in out + err
+    code, out, err = run(capsys, "dmarc", "report", str(folder), "--no-dns")
+    assert "not a regular file" in out + err and "Traceback" not in out + err
