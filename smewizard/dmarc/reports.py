@@ -58,6 +58,10 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# messages from one source IP in one report (a day, usually): far above what any SME server sends
+# or a spoofer gets through one IP; a bigger count is a forged or broken row, which would else
+# swamp every pass rate the DMARC ramp relies on
+MAX_ROW_COUNT = 10_000_000
 
 
 class ReportError(Exception):
@@ -234,7 +238,7 @@ class _ReportBuilder:
         try:
             ip = _normal_ip(row.findtext(t["source_ip"], "").strip())
             count = int(row.findtext(t["count"], ""))
-            if count < 0:
+            if not 0 <= count <= MAX_ROW_COUNT:
                 raise ValueError
         except ValueError:
             self.bad_rows += 1

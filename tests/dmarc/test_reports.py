@@ -193,6 +193,13 @@ def test_rows_with_bad_ip_or_count_are_skipped_with_a_warning():
     assert report.messages == 2 and "skipped" in report.warnings[0]
 
 
+def test_an_absurd_count_is_a_bad_row_not_evidence():
+    # QA4 M3: one forged row with 10**23 messages swamped every pass rate of the ramp
+    xml = report_xml("example.com", [SampleRow("192.0.2.9", 10**23), SampleRow("192.0.2.5", 2)])
+    report = one(xml)
+    assert report.messages == 2 and "skipped" in report.warnings[0]
+
+
 def test_truncated_gzip_is_reported_not_raised():
     data = gzip.compress(report_xml("example.com", ROWS))[:-20]
     assert "damaged" in one(data).message or "ends before" in one(data).message
