@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Select
+from textual.widgets import Footer, Header, Input, Label, ListItem, ListView, Select, TextArea
 
 from smewizard import checklist
 from smewizard.actions.apply import ApplyReport, PreviewItem, apply_actions, preview
@@ -103,6 +103,7 @@ class SmeWizardApp(App[None]):
         Binding("t", "send_test", "Send test", show=False),  # Test & logs; works with the sidebar focused too
         Binding("h", "go_dashboard", "Home"),
         Binding("q", "quit", "Quit"),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
     def __init__(
@@ -395,6 +396,11 @@ class SmeWizardApp(App[None]):
     def action_previous_step(self) -> None:
         sidebar = self.query_one(StepSidebar)
         sidebar.index = max((sidebar.index or 0) - 1, 0)
+
+    def action_leave_field(self) -> None:
+        """Esc out of a text field (e.g. DKIM's selector), so letters and digits are keys again."""
+        if isinstance(self.focused, Input | TextArea):
+            self.query_one(StepSidebar).focus()
 
     def action_choose_domain(self) -> None:
         self.query_one("#domain", Select).focus()

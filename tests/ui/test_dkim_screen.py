@@ -256,3 +256,20 @@ async def test_after_apply_a_digit_key_goes_to_the_step_not_into_the_selector(dk
         await pilot.press("3")
         await until(pilot, lambda: app.current == "dmarc", "the DMARC step opened")
         assert all(i.value != "3" for i in app.query(Input))
+
+
+async def test_escape_leaves_the_selector_so_keys_work_again(dkim_app):
+    # QA4 M6: Tab put the cursor in the selector; letters were typed into it and Esc did nothing
+    app, _ = dkim_app("demo")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await open_dkim(app, pilot)
+        selector = app.query_one("#dkim-selector-1", Input)
+        selector.focus()
+        await pilot.pause()
+        before = selector.value
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.focused, Input), app.focused
+        await pilot.press("h")
+        await until(pilot, lambda: app.current == "dashboard", "h went home")
+        assert selector.value == before
