@@ -29,6 +29,7 @@ from smewizard.actions.journal import Journal, RunRecord, new_run_id
 from smewizard.actions.plan import PlanError, action_from_json, action_to_json
 from smewizard.host.base import Host, HostError
 from smewizard.readonly import NEEDS_ROOT, WriteAccess, write_access
+from smewizard.sme.db import read_db
 from smewizard.validate import InvalidValue
 
 __all__ = [
@@ -179,6 +180,8 @@ def apply_actions(
     if dry_run:
         return ApplyReport(run_id, tuple(ActionOutcome(a, True, "dry run: not applied") for a in actions), True)
     refusal, read_only = _refusal(host, ignore_interrupted=ignore_interrupted or kind == "undo")
+    if refusal is None:
+        refusal = damaged_dbs(host, actions)
     if refusal:
         return ApplyReport(run_id, (), False, refusal, read_only)
     journal = Journal(host, run_id)
@@ -221,6 +224,24 @@ def load_journal_action(entry: dict, index: int) -> Action:
         return action_from_json(entry, where=f"journal action {index + 1}")
     except PlanError as exc:
         raise HostError(f"cannot continue the run: {exc}") from None
+
+
+def damaged_dbs(host: Host, actions: Sequence[Action]) -> str | None:
+    """Why db changes may not run: a db they touch has garbled or duplicate lines. SME's `db`
+    rewrites the whole file from what it parsed, so such lines (e.g. the earlier of two records
+    with one key, and all its props) would be lost by any change; the admin fixes them first."""
+    names = sorted({name for a in actions if isinstance(name := getattr(a, "db", None), str)})
+    for name in names:
+        try:
+            problems = [p for p in read_db(host, name).problems if p.line_number > 0]
+        except (HostError, InvalidValue):
+            continue  # unreadable: the action itself reports it
+        if problems:
+            shown = "; ".join(f"line {p.line_number}: {p.reason}" for p in problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            return (f"the {name} db has lines SME's db program would drop when it rewrites the file "
+                    f"({shown}{more}); fix them first (they are listed by `smewizard check`)")
+    return None
 
 
 def _refusal(host: Host, *, ignore_interrupted: bool) -> tuple[str | None, bool]:

@@ -95,3 +95,17 @@ def test_undo_list_and_unknown_run(sim_root, capsys):
     assert main(["undo", "20990101T000000-000000", "--root", str(sim.root)]) == 2
     assert "no run 20990101T000000-000000" in capsys.readouterr().err
     assert main(["undo", "../../etc/passwd", "--root", str(sim.root)]) == 2
+
+
+def test_a_db_with_duplicate_or_garbled_lines_is_not_changed_until_fixed(sim_dns, auth_server, capsys):
+    # QA4 M1: SME's db rewrites the whole file from what it parsed, so the earlier of two
+    # `qpsmtpd=` records (with all its props) would be lost by any setprop: refuse, say why
+    sim, _ = sim_dns("demo")
+    db = sim.root / "home/e-smith/db/configuration"
+    db.write_text(db.read_text() + "qpsmtpd=service|DKIMSigning|disabled\ngarbage line\n")
+    before = fingerprint(sim.root)
+    code = main(["apply", "--step", "helo", "--yes", *target(sim, auth_server)])
+    err = capsys.readouterr().err
+    assert code != 0 and "the configuration db has lines SME's db program would drop" in err
+    assert "duplicate key 'qpsmtpd'" in err and "fix them first" in err
+    assert fingerprint(sim.root) == before
