@@ -442,7 +442,13 @@ def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record 
                         costs=dict(d.lookups.by_term) if d.lookups else None)
     if d.records and value == d.records[0] and len(d.records) == 1:
         return None
-    note = "Replaces the current SPF TXT record." if d.records else "New SPF TXT record."
+    if len(d.records) > 1:
+        note = (f"Replaces all {len(d.records)} current SPF TXT records: delete the others, a name "
+                "may publish only one (two make SPF fail with permerror).")
+    else:
+        note = "Replaces the current SPF TXT record." if d.records else "New SPF TXT record."
+    if d.spf_rr is not None and d.spf_rr.ok and d.spf_rr.values:
+        note += " Delete the obsolete type-99 SPF record too."
     note += (" Publish it as TXT only: the SPF record type in the guide's sample zone lines "
              "('@ IN SPF') was retired by RFC 7208.")
     if d.lookups is not None:

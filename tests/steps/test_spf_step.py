@@ -146,6 +146,11 @@ async def test_include_of_a_domain_without_spf_is_broken(zones, dns_client):
     assert proposal(a) == f"v=spf1 ip4:{SERVER_IP} ip4:{RELAY_IP} ~all"
 
 
+def proposal_record(assessment):
+    (record,) = [r for r in assessment.records if r.domain == PRIMARY]
+    return record
+
+
 async def test_obsolete_spf_rr_type_is_reported_never_proposed(zones, dns_client):
     record = f"v=spf1 ip4:{SERVER_IP} ip4:{RELAY_IP} ~all"
     zones.set_txt(PRIMARY, [record])
@@ -158,6 +163,9 @@ async def test_obsolete_spf_rr_type_is_reported_never_proposed(zones, dns_client
     zones.set_records(PRIMARY, "SPF", ['"v=spf1 mx -all"'])
     _, a = await audit(dns_client)
     assert ("SPF012", Status.WARN) in codes(a)
+    zones.set_txt(PRIMARY, [f"v=spf1 ip4:{SERVER_IP} ~all"])  # the relay is missing: a proposal
+    _, a = await audit(dns_client)
+    assert "Delete the obsolete type-99 SPF record too." in proposal_record(a).note
 
 
 @pytest.mark.parametrize("failure", ["timeout", "servfail"])
