@@ -146,8 +146,8 @@ def to_text(result: AuditResult, access: WriteAccess | None = None) -> str:
             for cmd in action.shell():
                 lines.append(f"    $ {cmd}{mark}")
         for rec in assessment.records:
-            # an optional record (DMARC's step back) is offered, never a plain "publish"
-            verb = "optional, only if needed:" if rec.optional else "publish"
+            # an optional record (DMARC's step back, an SPF draft) is offered, never a plain "publish"
+            verb = "optional, see the note:" if rec.optional else "publish"
             lines.append(f"    {verb} {rec.name} {rec.rtype} {rec.value}")
             if rec.note:
                 lines.append(f"      note: {rec.note}")

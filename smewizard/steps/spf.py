@@ -451,12 +451,17 @@ def _proposal(facts: SpfFacts, d: DomainSpf, findings: list[Finding]) -> Record 
         note += " Delete the obsolete type-99 SPF record too."
     note += (" Publish it as TXT only: the SPF record type in the guide's sample zone lines "
              "('@ IN SPF') was retired by RFC 7208.")
+    draft = False
     if d.lookups is not None:
         after = lookups_after_proposal(d.lookups, value)
         if after > MAX_DNS_LOOKUPS:
-            note += (f" It still needs {after} DNS lookups (limit {MAX_DNS_LOOKUPS}): remove "
-                     "includes you do not need before publishing.")
-    return Record(name=d.domain, rtype="TXT", value=value, domain=d.domain, note=note)
+            # published as is it would still fail (permerror): a draft, never among the records
+            # to publish, until the admin drops the includes the server does not send through
+            draft = True
+            note += (f" A draft: it still needs {after} DNS lookups (limit {MAX_DNS_LOOKUPS}), so "
+                     "receivers would still get a permanent error; publish it only after removing "
+                     "includes you do not send through.")
+    return Record(name=d.domain, rtype="TXT", value=value, domain=d.domain, note=note, optional=draft)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,6 @@ def test_text_output_marks_an_optional_record_and_shows_record_notes(capsys, ser
     sim, target = served("good")
     code, out, err = run(capsys, "check", *target)
     back = [line for line in out.splitlines() if "TXT v=DMARC1; p=quarantine" in line]
-    assert back and all("optional, only if needed:" in line for line in back)
+    assert back and all("optional, see the note:" in line for line in back)
     assert not any(line.strip().startswith("publish") and "p=quarantine" in line for line in out.splitlines())
     assert "      note: " in out
