@@ -85,6 +85,9 @@ async def confirm_dkim_scrolled(app: SmeWizardApp, pilot: Pilot) -> bool:
 
 
 async def palette(app: SmeWizardApp, pilot: Pilot) -> bool:
+    """The palette on the SPF step, where its records can be copied."""
+    app.action_go_step("spf")
+    await pilot.pause(0.3)
     await pilot.press("ctrl+p")
     await pilot.pause(0.5)
     await pilot.press(*"copy")
