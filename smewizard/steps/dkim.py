@@ -568,6 +568,12 @@ def assess_domain(d: DomainDkim, facts: DkimFacts) -> DomainResult:
     return out
 
 
+NEW_SELECTOR_FIX = ("The proposed fix keeps the key and writes a new dated selector for it; then "
+                    "publish the record shown for that selector. If your DNS already publishes "
+                    "this key under a selector, write that name into the file yourself instead "
+                    "(one line, no CR) and re-verify.")
+
+
 def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResult) -> None:
     from smewizard.actions import dkim as acts
 
@@ -578,12 +584,17 @@ def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResul
                f"{k.denied}. " + ROOT_HINT, dom))
         return
     check = k.selector
+    new_selector = acts.WriteDkimSelector(k.name, mk.dated_selector(facts.today),
+                                          domain=_owner_domain(k.name, dom))
     if check is None:
         add(_f("DKIM003", Status.FAIL, f"{where}/selector is missing",
                "Without it the plugin logs an error and signs with a selector no DNS record "
-               "matches, so every signature fails (guide Part 2).", dom))
+               "matches, so every signature fails (guide Part 2). " + NEW_SELECTOR_FIX, dom))
+        if k.key is not None and k.key.ok:
+            out.actions.append(new_selector)
+            out.needs_event = True
     else:
-        _assess_selector(check, where, dom, k.name, out)
+        _assess_selector(check, where, dom, k.name, out, new_selector if k.key is not None and k.key.ok else None)
     replace = acts.GenerateDkimKey(
         k.name, mk.dated_selector(facts.today, frozenset(filter(None, [selector_of(k)]))),
         mk.date_stamp(facts.today), archive_existing=True, domain=_owner_domain(k.name, dom),
@@ -639,7 +650,7 @@ def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResul
 
 
 def _assess_selector(check: mk.SelectorCheck, where: str, dom: str, name: str,
-                     out: DomainResult) -> None:
+                     out: DomainResult, new_selector=None) -> None:
     from smewizard.actions import dkim as acts
 
     add = out.findings.append
@@ -647,8 +658,10 @@ def _assess_selector(check: mk.SelectorCheck, where: str, dom: str, name: str,
     problems = set(check.problems)
     if mk.SelectorProblem.EMPTY in problems:
         add(_f("DKIM004", Status.FAIL, f"{where}/selector is empty",
-               "The plugin would sign with an empty selector; write the dated selector your DNS "
-               "record uses.", dom))
+               "The plugin would sign with an empty selector (guide Part 2). " + NEW_SELECTOR_FIX, dom))
+        if new_selector is not None:
+            out.actions.append(new_selector)
+            out.needs_event = True
         return
     if mk.SelectorProblem.TRAILING_CR in problems:
         add(_f("DKIM005", Status.FAIL, f"{where}/selector ends with a carriage return ({shown})",

@@ -294,3 +294,25 @@ def test_key_bytes_read_by_the_probe_are_hidden(sim_root):
     facts, secret = step.read_key_dir(sim.host(), "example.com")
     body = path(sim, "/home/e-smith/dkim_keys/example.com/default").read_text().splitlines()[1]
     assert facts.key.ok and body not in repr(secret) and body not in repr(facts)
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty"])
+async def test_a_lost_selector_gets_a_new_dated_one_for_the_kept_key_then_its_record(sim_dns, damage):
+    # QA4 M2: a missing selector was a FAIL with no fix; the key is fine, it only needs a name
+    from smewizard.actions.apply import apply_actions
+
+    sim, dns = sim_dns("good")
+    selector = path(sim, "/home/e-smith/dkim_keys/example.com/selector")
+    key_before = path(sim, "/home/e-smith/dkim_keys/example.com/default").read_bytes()
+    selector.unlink() if damage == "missing" else selector.write_bytes(b"")
+    _, a = await audit(sim, dns, ["example.com"])
+    writes = [x for x in a.actions if isinstance(x, acts.WriteDkimSelector)]
+    assert len(writes) == 1 and writes[0].name == "example.com"
+    ctx_host = sim.host()
+    assert apply_actions(ctx_host, a.actions).ok
+    written = selector.read_bytes()
+    assert written == f"{writes[0].selector}\n".encode()
+    assert path(sim, "/home/e-smith/dkim_keys/example.com/default").read_bytes() == key_before
+    _, after = await audit(sim, dns, ["example.com"])
+    assert not {"DKIM003", "DKIM004"} & set(codes(after))
+    assert any(r.name == f"{writes[0].selector}._domainkey.example.com" for r in after.records)
