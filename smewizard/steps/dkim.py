@@ -609,8 +609,8 @@ def _assess_key_dir(k: KeyDirFacts, dom: str, facts: DkimFacts, out: DomainResul
         return
     key = k.key
     if key is None or not key.ok:
-        add(_f("DKIM010", Status.FAIL, f"{where}/default is not a usable key: "
-               f"{key.error if key else 'unreadable'}",
+        why = key.error if key else ("a directory, not a key file" if k.private_stat.is_dir else "unreadable")
+        add(_f("DKIM010", Status.FAIL, f"{where}/default is not a usable key: {why}",
                "qpsmtpd cannot sign with it. The proposed fix archives the folder and generates "
                "a new 2048-bit key.", dom))
         out.actions.append(replace)

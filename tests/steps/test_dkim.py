@@ -316,3 +316,14 @@ async def test_a_lost_selector_gets_a_new_dated_one_for_the_kept_key_then_its_re
     _, after = await audit(sim, dns, ["example.com"])
     assert not {"DKIM003", "DKIM004"} & set(codes(after))
     assert any(r.name == f"{writes[0].selector}._domainkey.example.com" for r in after.records)
+
+
+async def test_a_key_path_that_is_a_directory_is_called_so(sim_dns):
+    sim, dns = sim_dns("good")
+    key = path(sim, "/home/e-smith/dkim_keys/example.com/default")
+    key.unlink()
+    key.mkdir()
+    _, a = await audit(sim, dns, ["example.com"])
+    found = codes(a)
+    assert "DKIM010" in found
+    assert [f for f in a.findings if f.code == "DKIM010"][0].message.endswith("a directory, not a key file")
