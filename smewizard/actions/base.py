@@ -7,6 +7,7 @@ import contextvars
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from smewizard import validate
 from smewizard.host.base import CommandFailed, Host
@@ -20,6 +21,8 @@ class ActionError(Exception):
 @dataclass(frozen=True)
 class Action:
     """Base of every server change. Subclasses set `step`/`domain` and implement the methods."""
+
+    changes_server: ClassVar[bool] = True  # False: a check that closes a run (nothing written)
 
     def summary(self) -> str:
         raise NotImplementedError

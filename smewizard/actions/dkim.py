@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from smewizard import validate
 from smewizard.actions.base import Action, ActionError
@@ -570,6 +571,7 @@ class VerifyDkimLinks(Action):
     name: str  # key folder the links must lead to: the domain, or `default`
     step: str = "dkim"
     domain: str | None = None
+    changes_server: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         validate.domain_name(self.domain_name)

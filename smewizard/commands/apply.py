@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if not access.allowed:
         print(access.message, file=sys.stderr)
         return EXIT_READ_ONLY
-    if not confirm(len(actions), args.yes):
+    if not confirm(sum(1 for a in actions if a.changes_server), args.yes):
         return EXIT_FAIL if sys.stdin.isatty() or args.yes else EXIT_USAGE
     from smewizard.actions.apply import apply_actions
 

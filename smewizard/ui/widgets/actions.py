@@ -25,5 +25,13 @@ class ActionsList(Vertical):
                 Content("\n".join(f"# {cmd}" for cmd in action.shell())), classes="command"
             )
         with Horizontal(classes="buttons"):
-            label = "Apply this change" if len(self.actions) == 1 else f"Apply {len(self.actions)} changes"
+            label = apply_label(self.actions)
             yield Button(label + " (a)", id="apply", variant="warning", compact=True)
+
+
+def apply_label(actions) -> str:
+    """"Apply 3 changes", not counting the checks that close a run ("+1 check")."""
+    changes = sum(1 for a in actions if a.changes_server)
+    checks = len(actions) - changes
+    label = "Apply this change" if changes == 1 else f"Apply {changes} changes"
+    return label + (f" (+{checks} check{'s' if checks > 1 else ''})" if checks else "")
