@@ -159,8 +159,9 @@ def to_text(result: Ingest, summary: Summary) -> str:
     for d in summary.domains:
         lines.append("")
         lines += domain_text(d)
-    lines.append("")
-    lines.append("DKIM/SPF columns are DMARC-aligned passes as the receivers judged them.")
+    if summary.domains:
+        lines.append("")
+        lines.append("DKIM/SPF columns are DMARC-aligned passes as the receivers judged them.")
     return "\n".join(lines) + "\n"
 
 

@@ -314,11 +314,11 @@ def reports_note(facts: DmarcFacts, domain: str) -> str:
                     "(or other mailbox on this server) to receive them.")
         return (f"No aggregate reports for {domain} yet: the {PSEUDONYM} pseudonym delivers to "
                 "no account.")
-    whose = (f"the {PSEUDONYM} mailbox ({facts.pseudonym_target}), {facts.maildir}"
+    whose = (f"{facts.maildir} (the mailbox {PSEUDONYM} delivers to, account {facts.pseudonym_target})"
              if facts.maildir == maildir_of(facts.pseudonym_target) else facts.maildir)
     if unreadable:
-        return (f"Aggregate reports for {domain} could not be read: cannot list {whose} "
-                f"({unreadable[0].message.removeprefix('cannot list the mailbox: ')}).")
+        return (f"Aggregate reports for {domain} could not be read: cannot list {whose}: "
+                f"{unreadable[0].message.removeprefix('cannot list the mailbox: ')}.")
     return f"No aggregate reports for {domain} in {whose} yet."
 
 

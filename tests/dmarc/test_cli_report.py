@@ -146,3 +146,9 @@ def test_a_named_pipe_is_refused_not_waited_on(capsys, tmp_path):
     assert "not a regular file" in out + err
     code, out, err = run(capsys, "dmarc", "report", str(folder), "--no-dns")
     assert "not a regular file" in out + err and "Traceback" not in out + err
+
+
+def test_no_column_legend_when_no_report_was_read(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(capsys, "dmarc", "report", str(tmp_path / "empty"), "--no-dns")
+    assert "DKIM/SPF columns" not in out  # QA4 L3: a legend for a table that is not there

@@ -155,8 +155,8 @@ async def test_why_no_reports_are_shown_reads_right_in_each_case(sim_dns):
     sim, dns = sim_dns("good")  # dmarc-feedback → admin, no report delivered yet
     facts, _ = await audit(sim, dns)
     assert reports_note(facts, "example.com") == (
-        "No aggregate reports for example.com in the dmarc-feedback mailbox (admin), "
-        "/home/e-smith/Maildir yet.")
+        "No aggregate reports for example.com in /home/e-smith/Maildir (the mailbox "
+        "dmarc-feedback delivers to, account admin) yet.")
 
     new = sim.root / "home/e-smith/Maildir/new"
     if new.is_dir():
@@ -165,8 +165,9 @@ async def test_why_no_reports_are_shown_reads_right_in_each_case(sim_dns):
     new.write_text("not a folder")  # listing it fails, as a mailbox we may not read does
     facts, _ = await audit(sim, dns)
     note = reports_note(facts, "example.com")
-    assert note.startswith("Aggregate reports for example.com could not be read: cannot list the "
-                           "dmarc-feedback mailbox (admin), /home/e-smith/Maildir (")
+    assert note.startswith("Aggregate reports for example.com could not be read: cannot list "
+                           "/home/e-smith/Maildir (the mailbox dmarc-feedback delivers to, account "
+                           "admin): ")
 
 
 async def test_a_5000_character_record_keeps_every_message_on_one_short_line(sim_dns, auth_server):
