@@ -100,6 +100,11 @@ class HeloFacts:
     relay_host: str | None
     announced: Announced | None = None  # what qmail-remote says in HELO, from its control files
 
+    @property
+    def fqdn_ips(self) -> frozenset[str]:
+        """The addresses the FQDN's A/AAAA records give (normalised)."""
+        return frozenset(_norm_ip(v) for lk in self.fqdn_forward for v in lk.values)
+
     def agreements(self) -> list[Agreement]:
         return [
             Agreement(
@@ -129,18 +134,13 @@ class HeloFacts:
         helo_ok = same_name(announced, fqdn)
         return [
             (ip.address, provider_request(ip.address, fqdn, ip.ptr_name, helo_ok=helo_ok,
-                                          forward_ok=_forward_points_to(self.fqdn_forward, ip.address)))
+                                          forward_ok=ip.address in self.fqdn_ips))
             for ip in self.ips
             if ip.ptr_seen is not Seen.UNKNOWN and not same_name(ip.ptr_name, fqdn)
         ]
 
     def provider_requests(self) -> list[str]:
         return [text for _, text in self.provider_request_items()]
-
-
-def _forward_points_to(forward: tuple[Lookup, ...], address: str) -> bool:
-    """The FQDN's A/AAAA answers include `address`."""
-    return any(_norm_ip(v) == _norm_ip(address) for lookup in forward if lookup.ok for v in lookup.values)
 
 
 def _seen(lookup: Lookup) -> Seen:
@@ -403,7 +403,7 @@ def _forward_finding(ip: IpFacts, name: str) -> Finding:
 def _fqdn_forward_findings(facts: HeloFacts) -> list[Finding]:
     if not facts.fqdn or not facts.fqdn_forward or not facts.ips:
         return []
-    values = {_norm_ip(v) for lk in facts.fqdn_forward for v in lk.values}
+    values = facts.fqdn_ips
     failed = any(lk.failed for lk in facts.fqdn_forward)
     out: list[Finding] = []
     for ip in facts.ips:
